@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "stablecoin-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gateway", targets: ["GatewayCLI"]),
+        .library(name: "EthereumCore", targets: ["EthereumCore"]),
+        .library(name: "Keystore", targets: ["Keystore"]),
+        .library(name: "ChainConfig", targets: ["ChainConfig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
+        .systemLibrary(
+            name: "CSecp256k1",
+            pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]
+        ),
+        // Pure Ethereum primitives and signing: no IO, no Foundation.
+        .target(name: "EthereumCore", dependencies: ["CSecp256k1"]),
+        // Web3 Secret Storage keystores (scrypt/PBKDF2/AES from swift-crypto).
+        .target(
+            name: "Keystore",
+            dependencies: [
+                "EthereumCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // Network definitions (Networks/*.json): chain ids, tokens, confirmation rules, providers.
+        .target(name: "ChainConfig", dependencies: ["EthereumCore"]),
+        // The `gateway` executable: composes the modules above.
+        .executableTarget(
+            name: "GatewayCLI",
+            dependencies: [
+                "EthereumCore", "Keystore", "ChainConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "EthereumCoreTests",
+            dependencies: ["EthereumCore", "CSecp256k1", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(name: "KeystoreTests", dependencies: ["Keystore", "EthereumCore", "TestSupport"]),
+        .testTarget(name: "ChainConfigTests", dependencies: ["ChainConfig", "EthereumCore", "TestSupport"]),
+        .testTarget(name: "GatewayCLITests", dependencies: ["EthereumCore", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
