@@ -42,6 +42,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks (Scripts/bench): OpenSSL's libcrypto provides the SHA3-256 reference.
+        .systemLibrary(
+            name: "COpenSSLCrypto",
+            path: "Benchmarks/COpenSSLCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .executableTarget(
+            name: "GatewayBench",
+            dependencies: ["EthereumCore", "CSecp256k1", "COpenSSLCrypto"],
+            path: "Benchmarks/GatewayBench"
+        ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "EthereumCoreTests",

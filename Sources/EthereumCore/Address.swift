@@ -61,13 +61,19 @@ public struct Address: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var word: Bytes32 { Bytes32(0, UInt64(high), middle, low) }
 
     public var bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(20)
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: high >> UInt32(shift))) }
-        for word in [middle, low] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        var out = [UInt8](repeating: 0, count: 20)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: middle.bigEndian, toByteOffset: 4, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 12, as: UInt64.self)
         }
         return out
+    }
+
+    /// The address in the low 20 bytes of `hash`, ignoring the 12 high bytes (as for an
+    /// address derived from a public key).
+    init(lowBytesOf hash: Bytes32) {
+        self.init(high: UInt32(truncatingIfNeeded: hash.w1), middle: hash.w2, low: hash.w3)
     }
 
     /// `0x` + 40 lowercase hex digits, as nodes print addresses.

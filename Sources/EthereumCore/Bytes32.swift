@@ -31,10 +31,12 @@ public struct Bytes32: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var bytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: w0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: w1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: w2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: w3.bigEndian, toByteOffset: 24, as: UInt64.self)
         }
         return out
     }

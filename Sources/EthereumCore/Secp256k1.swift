@@ -97,7 +97,7 @@ public struct PublicKey: Hashable, Sendable {
 
     /// The account address: the last 20 bytes of keccak256(x ‖ y).
     public var address: Address {
-        try! Address(bytes: Keccak256.hash(uncompressed).bytes[12...])
+        Address(lowBytesOf: Keccak256.hash(uncompressed))
     }
 }
 

@@ -77,15 +77,17 @@ public struct Transaction: Hashable, Sendable {
 
     /// The bytes whose Keccak-256 is signed: for legacy with a chain id the 9-field EIP-155
     /// form, without one the 6-field form; for typed transactions `type ‖ rlp(fields)`.
-    public var signingPayload: [UInt8] {
+    public var signingPayload: [UInt8] { signingPayload(fields: unsignedFields) }
+
+    func signingPayload(fields: [RLPItem]) -> [UInt8] {
         switch type {
         case .legacy:
             if let chainId {
-                return RLP.encode(.list(unsignedFields + [.uint(chainId), .bytes([]), .bytes([])]))
+                return RLP.encode(.list(fields + [.uint(chainId), .bytes([]), .bytes([])]))
             }
-            return RLP.encode(.list(unsignedFields))
+            return RLP.encode(.list(fields))
         case .accessList, .dynamicFee:
-            return [type.rawValue] + RLP.encode(.list(unsignedFields))
+            return [type.rawValue] + RLP.encode(.list(fields))
         }
     }
 
@@ -93,7 +95,9 @@ public struct Transaction: Hashable, Sendable {
 
     /// Signs with `key` (RFC 6979, low-S).
     public func signed(with key: PrivateKey) -> SignedTransaction {
-        SignedTransaction(transaction: self, signature: key.sign(digest: signingHash))
+        let fields = unsignedFields
+        let hash = Keccak256.hash(signingPayload(fields: fields))
+        return SignedTransaction(transaction: self, fields: fields, signingHash: hash, signature: key.sign(digest: hash))
     }
 
     /// The `v` a legacy transaction carries for a signature parity: 27/28 without a
@@ -121,12 +125,21 @@ public struct SignedTransaction: Hashable, Sendable {
     public let signature: Signature
     /// The encoded bytes: what `eth_sendRawTransaction` takes.
     public let raw: [UInt8]
+    /// The digest that was signed, kept so that recovering the sender needs no re-encoding.
+    let signingHash: Bytes32
 
     init(transaction: Transaction, signature: Signature) {
+        let fields = transaction.unsignedFields
+        self.init(
+            transaction: transaction, fields: fields,
+            signingHash: Keccak256.hash(transaction.signingPayload(fields: fields)), signature: signature)
+    }
+
+    init(transaction: Transaction, fields: [RLPItem], signingHash: Bytes32, signature: Signature) {
         self.transaction = transaction
         self.signature = signature
+        self.signingHash = signingHash
         let sig: [RLPItem] = [.uint(signature.r), .uint(signature.s)]
-        let fields = transaction.unsignedFields
         switch transaction.type {
         case .legacy:
             raw = RLP.encode(.list(fields + [.uint(transaction.legacyV(yParity: signature.yParity))] + sig))
@@ -146,7 +159,7 @@ public struct SignedTransaction: Hashable, Sendable {
     /// The sender, recovered from the signature.
     public func sender() throws(TransactionError) -> Address {
         do {
-            return try signature.recoverAddress(digest: transaction.signingHash)
+            return try signature.recoverAddress(digest: signingHash)
         } catch {
             throw .signature(error)
         }

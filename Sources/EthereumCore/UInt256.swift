@@ -42,14 +42,7 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
     }
 
     /// 32 big-endian bytes.
-    public var bigEndianBytes: [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for limb in limbArray.reversed() {
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) }
-        }
-        return out
-    }
+    public var bigEndianBytes: [UInt8] { word.bytes }
 
     /// Big-endian bytes without leading zeros; zero is the empty array (RLP's integer form).
     public var minimalBytes: [UInt8] { Array(bigEndianBytes.drop { $0 == 0 }) }

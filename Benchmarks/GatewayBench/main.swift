@@ -1,0 +1,111 @@
+import CSecp256k1
+import COpenSSLCrypto
+import EthereumCore
+import Foundation
+
+// Measures the Ethereum core against its limits and peers, in one run, and prints ratios.
+//   Keccak-256 throughput vs OpenSSL SHA3-256 (same permutation, different padding).
+//   Transactions signed (and sender recovered) per second vs raw libsecp256k1 sign+recover,
+//   and vs eth-account (Python) signing the same transaction.
+// Usage: GatewayBench [--python PATH] [--script PATH]
+
+/// Runs `body` in batches until about `seconds` have passed, three times, and returns the
+/// best rate in operations per second.
+func measure(seconds: Double = 0.7, rounds: Int = 3, _ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    var best = 0.0
+    for _ in 0..<rounds {
+        var operations = 0
+        let start = clock.now
+        var elapsed = 0.0
+        while elapsed < seconds {
+            for _ in 0..<8 { body() }
+            operations += 8
+            let d = clock.now - start
+            elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        best = max(best, Double(operations) / elapsed)
+    }
+    return best
+}
+
+/// Measures two operations in alternation (best of each over five rounds), so that load
+/// from other processes affects both sides of a ratio alike.
+func compare(seconds: Double = 0.4, _ ours: () -> Void, _ reference: () -> Void) -> (ours: Double, reference: Double) {
+    var best = (ours: 0.0, reference: 0.0)
+    for _ in 0..<5 {
+        best.ours = max(best.ours, measure(seconds: seconds, rounds: 1, ours))
+        best.reference = max(best.reference, measure(seconds: seconds, rounds: 1, reference))
+    }
+    return best
+}
+
+func format(_ value: Double) -> String { String(format: "%.1f", value) }
+
+var arguments = CommandLine.arguments.dropFirst()
+var python: String? = nil
+var script: String? = nil
+while let flag = arguments.popFirst() {
+    switch flag {
+    case "--python": python = arguments.popFirst()
+    case "--script": script = arguments.popFirst()
+    default: fatalError("unknown argument \(flag)")
+    }
+}
+
+print("== Keccak-256 vs OpenSSL SHA3-256 (limit); goal: ratio >= 0.7 for >= 1 KiB")
+print("size       ours MB/s   openssl MB/s   ratio")
+for size in [64, 1024, 1 << 20] {
+    let input = [UInt8](repeating: 0xa5, count: size)
+    var sink: UInt64 = 0
+    let md = EVP_sha3_256()
+    var digest = [UInt8](repeating: 0, count: 32)
+    var length: UInt32 = 0
+    let (ours, theirs) = compare({ sink &+= Keccak256.hash(input).w0 }) {
+        _ = EVP_Digest(input, size, &digest, &length, md, nil)
+        sink &+= UInt64(digest[0])
+    }
+    let mb = Double(size) / 1_000_000
+    print(String(format: "%-9@  %9.1f   %12.1f   %5.2f", size >= 1 << 20 ? "1 MiB" : size >= 1024 ? "1 KiB" : "\(size) B", ours * mb, theirs * mb, ours / theirs))
+    if sink == 42 { print("") }
+}
+
+print("\n== Signing an EIP-1559 ERC-20 transfer (sign + recover sender) vs raw libsecp256k1 sign+recover (limit, goal >= 0.8) and eth-account (peer)")
+let key = try! PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+let tx = Transaction(
+    type: .dynamicFee, chainId: 137, nonce: 42, maxPriorityFeePerGas: 30_000_000_000, maxFeePerGas: 120_000_000_000,
+    gasLimit: 65_000, to: try! Address("0xc2132D05D31c914a87C6611C10748AEb04B58e8F"),
+    data: ERC20.transferCallData(to: try! Address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), amount: 1_500_000))
+let expectedSender = key.address
+var count = 0
+let ctx = secp256k1_context_create(UInt32(SECP256K1_CONTEXT_NONE))!
+let secret = key.secretBytes
+let digest = tx.signingHash.bytes
+let (oursSign, rawSign) = compare({
+    let signed = tx.signed(with: key)
+    if (try? signed.sender()) == expectedSender { count += 1 }
+}) {
+    var signature = secp256k1_ecdsa_recoverable_signature()
+    _ = secp256k1_ecdsa_sign_recoverable(ctx, &signature, digest, secret, nil, nil)
+    var pubkey = secp256k1_pubkey()
+    _ = secp256k1_ecdsa_recover(ctx, &pubkey, &signature, digest)
+}
+precondition(count > 0, "every signature recovers to the signer")
+print("ours:              \(format(oursSign)) tx/s")
+print("libsecp256k1 raw:  \(format(rawSign)) sign+recover/s   ratio ours/raw = \(String(format: "%.2f", oursSign / rawSign))")
+
+if let python, let script {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [script]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try! process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if let peer = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)), peer > 0 {
+        print("eth-account:       \(format(peer)) tx/s               ratio ours/eth-account = \(String(format: "%.1f", oursSign / peer))")
+    } else {
+        print("eth-account:       no result (\(output.prefix(200)))")
+    }
+}
