@@ -9,10 +9,13 @@ let package = Package(
         .library(name: "EthereumCore", targets: ["EthereumCore"]),
         .library(name: "Keystore", targets: ["Keystore"]),
         .library(name: "ChainConfig", targets: ["ChainConfig"]),
+        .library(name: "ChainRPC", targets: ["ChainRPC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
@@ -34,11 +37,20 @@ let package = Package(
         ),
         // Network definitions (Networks/*.json): chain ids, tokens, confirmation rules, providers.
         .target(name: "ChainConfig", dependencies: ["EthereumCore"]),
+        // JSON-RPC client and provider pool: failover, health, head tracking, adaptive log ranges.
+        .target(
+            name: "ChainRPC",
+            dependencies: [
+                "EthereumCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // The `gateway` executable: composes the modules above.
         .executableTarget(
             name: "GatewayCLI",
             dependencies: [
-                "EthereumCore", "Keystore", "ChainConfig",
+                "EthereumCore", "Keystore", "ChainConfig", "ChainRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "GatewayBench",
-            dependencies: ["EthereumCore", "CSecp256k1", "COpenSSLCrypto"],
+            dependencies: ["EthereumCore", "ChainRPC", "CSecp256k1", "COpenSSLCrypto"],
             path: "Benchmarks/GatewayBench"
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -61,6 +73,9 @@ let package = Package(
         ),
         .testTarget(name: "KeystoreTests", dependencies: ["Keystore", "EthereumCore", "TestSupport"]),
         .testTarget(name: "ChainConfigTests", dependencies: ["ChainConfig", "EthereumCore", "TestSupport"]),
+        .testTarget(name: "ChainRPCTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
+        // Needs the devchain and the fault proxy (Scripts/setup installs what they need).
+        .testTarget(name: "ChainRPCIntegrationTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
         .testTarget(name: "GatewayCLITests", dependencies: ["EthereumCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

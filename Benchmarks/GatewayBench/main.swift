@@ -1,3 +1,4 @@
+import ChainRPC
 import CSecp256k1
 import COpenSSLCrypto
 import EthereumCore
@@ -7,7 +8,8 @@ import Foundation
 //   Keccak-256 throughput vs OpenSSL SHA3-256 (same permutation, different padding).
 //   Transactions signed (and sender recovered) per second vs raw libsecp256k1 sign+recover,
 //   and vs eth-account (Python) signing the same transaction.
-// Usage: GatewayBench [--python PATH] [--script PATH]
+//   Transfer logs decoded and filtered per second vs web3.py on the same eth_getLogs answer.
+// Usage: GatewayBench [--python PATH] [--script PATH] [--decode-script PATH]
 
 /// Runs `body` in batches until about `seconds` have passed, three times, and returns the
 /// best rate in operations per second.
@@ -45,10 +47,12 @@ func format(_ value: Double) -> String { String(format: "%.1f", value) }
 var arguments = CommandLine.arguments.dropFirst()
 var python: String? = nil
 var script: String? = nil
+var decodeScript: String? = nil
 while let flag = arguments.popFirst() {
     switch flag {
     case "--python": python = arguments.popFirst()
     case "--script": script = arguments.popFirst()
+    case "--decode-script": decodeScript = arguments.popFirst()
     default: fatalError("unknown argument \(flag)")
     }
 }
@@ -94,18 +98,80 @@ precondition(count > 0, "every signature recovers to the signer")
 print("ours:              \(format(oursSign)) tx/s")
 print("libsecp256k1 raw:  \(format(rawSign)) sign+recover/s   ratio ours/raw = \(String(format: "%.2f", oursSign / rawSign))")
 
-if let python, let script {
+/// Runs a peer script and returns the first number it prints.
+func runPeer(_ python: String, _ arguments: [String]) -> (Double, String)? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script]
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
-    try! process.run()
+    guard (try? process.run()) != nil else { return nil }
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    if let peer = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)), peer > 0 {
+    let words = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
+    guard let first = words.first, let value = Double(first) else { return nil }
+    return (value, words.dropFirst().joined(separator: " "))
+}
+
+if let python, let script {
+    if let (peer, _) = runPeer(python, [script]), peer > 0 {
         print("eth-account:       \(format(peer)) tx/s               ratio ours/eth-account = \(String(format: "%.1f", oursSign / peer))")
     } else {
-        print("eth-account:       no result (\(output.prefix(200)))")
+        print("eth-account:       no result")
+    }
+}
+
+// A synthetic eth_getLogs answer: 20,000 logs of two tokens, 80% Transfers (one in ten to a
+// watched address), 20% Approvals; 1,000 watched addresses.
+print("\n== Decoding and filtering Transfer logs from an eth_getLogs answer (20,000 logs) vs web3.py (peer)")
+func randomAddress() -> Address { try! Address(bytes: (0..<20).map { _ in UInt8.random(in: 0...255) }) }
+let watchedList = (0..<1_000).map { _ in randomAddress() }
+let watched = Set(watchedList)
+let tokens = [try! Address("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), try! Address("0xdAC17F958D2ee523a2206206994597C13D831ec7")]
+let approvalTopic = Keccak256.hash(text: "Approval(address,address,uint256)")
+var logObjects = [[String: Any]]()
+var expectedKept = 0
+for index in 0..<20_000 {
+    let isTransfer = index % 5 != 0
+    let toWatched = isTransfer && index % 10 == 1
+    if toWatched { expectedKept += 1 }
+    let to = toWatched ? watchedList[index % watchedList.count] : randomAddress()
+    logObjects.append([
+        "address": tokens[index % 2].lowercased,
+        "topics": [(isTransfer ? ERC20.transferTopic : approvalTopic).hex, randomAddress().word.hex, to.word.hex],
+        "data": UInt256(UInt64.random(in: 1...10_000_000_000)).word.hex,
+        "blockNumber": UInt256(UInt64(20_000_000 + index / 50)).hexQuantity,
+        "blockHash": Keccak256.hash(text: "block \(index / 50)").hex,
+        "transactionHash": Keccak256.hash(text: "tx \(index)").hex,
+        "transactionIndex": UInt256(UInt64(index % 50)).hexQuantity,
+        "logIndex": UInt256(UInt64(index % 50)).hexQuantity,
+        "removed": false,
+    ])
+}
+let body = try! JSONSerialization.data(withJSONObject: ["jsonrpc": "2.0", "id": 1, "result": logObjects])
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-bench-\(ProcessInfo.processInfo.processIdentifier)")
+try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+let bodyFile = directory.appendingPathComponent("logs.json")
+let watchedFile = directory.appendingPathComponent("watched.json")
+try! body.write(to: bodyFile)
+try! JSONSerialization.data(withJSONObject: watchedList.map(\.lowercased)).write(to: watchedFile)
+
+var kept = 0
+let decodeRate = measure(seconds: 2.0) {
+    let object = try! JSONSerialization.jsonObject(with: body) as! [String: Any]
+    let logs = try! RPCParse.logs(object["result"]!)
+    kept = logs.reduce(0) { count, log in
+        guard let transfer = log.transfer, watched.contains(transfer.to) else { return count }
+        return count + 1
+    }
+} * 20_000
+precondition(kept == expectedKept, "decoded \(kept) watched transfers, expected \(expectedKept)")
+print("ours:              \(format(decodeRate)) logs/s (kept \(kept))")
+if let python, let decodeScript {
+    if let (peer, detail) = runPeer(python, [decodeScript, bodyFile.path, watchedFile.path]), peer > 0 {
+        print("web3.py:           \(format(peer)) logs/s (kept \(detail))   ratio ours/web3.py = \(String(format: "%.1f", decodeRate / peer))")
+    } else {
+        print("web3.py:           no result")
     }
 }

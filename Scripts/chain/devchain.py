@@ -204,6 +204,9 @@ def main(argv: List[str]) -> int:
     serving.start()
 
     stop = threading.Event()
+    # A parent may start us with these signals blocked (threads of some runtimes block
+    # them and children inherit the mask); unblock them so that SIGTERM always stops us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if args.block_time is not None:

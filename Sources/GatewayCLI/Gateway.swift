@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// The `gateway` command: the operator's entry point to every part of the product.
 @main
-struct Gateway: ParsableCommand {
+struct Gateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "Self-hosted stablecoin payment gateway and chain monitor.",
-        subcommands: [EthCommand.self, KeystoreCommand.self]
+        subcommands: [EthCommand.self, KeystoreCommand.self, ChainCommand.self]
     )
 }
 

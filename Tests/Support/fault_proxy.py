@@ -12,7 +12,7 @@ Control API (JSON over HTTP on the control port):
                itself after that many affected requests.
   POST /reset  clears the fault, the statistics and the fabricated receipts.
   GET  /fault  the active fault.
-  GET  /stats  {"requests": HTTP requests, "calls": JSON-RPC calls (batch members
+  GET  /stats  (POST works too) {"requests": HTTP requests, "calls": JSON-RPC calls (batch members
                counted), "byMethod": {method: calls}}; counted in every mode.
 
 Modes: pass, refuse, delay (seconds), http429 (retryAfter), http500,
@@ -621,6 +621,9 @@ class ControlHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/stats":
+            self.reply(200, self.state.stats())
+            return
         if self.path == "/reset":
             with self.state.lock:
                 self.state.fault = None
@@ -675,6 +678,9 @@ def main(argv: List[str]) -> int:
     threading.Thread(target=control.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
 
     stop = threading.Event()
+    # A parent may start us with these signals blocked (threads of some runtimes block
+    # them and children inherit the mask); unblock them so that SIGTERM always stops us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     info = {"url": f"http://127.0.0.1:{listener.port}", "control": f"http://127.0.0.1:{control.server_address[1]}"}
