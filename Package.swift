@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
@@ -46,12 +49,35 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // The chain monitor: block-driven Transfer scanning, reorgs, confirmations (store behind a protocol).
+        .target(
+            name: "ChainMonitor",
+            dependencies: [
+                "EthereumCore", "ChainRPC", "ChainConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Postgres store: migrations (SQL files embedded in the code) and the monitor's store.
+        .target(
+            name: "GatewayStore",
+            dependencies: [
+                "ChainMonitor", "EthereumCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Migrations")]
+        ),
         // The `gateway` executable: composes the modules above.
         .executableTarget(
             name: "GatewayCLI",
             dependencies: [
-                "EthereumCore", "Keystore", "ChainConfig", "ChainRPC",
+                "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Benchmarks (Scripts/bench): OpenSSL's libcrypto provides the SHA3-256 reference.
@@ -66,7 +92,15 @@ let package = Package(
             dependencies: ["EthereumCore", "ChainRPC", "CSecp256k1", "COpenSSLCrypto"],
             path: "Benchmarks/GatewayBench"
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .executableTarget(
+            name: "MonitorBench",
+            dependencies: [
+                "ChainMonitor", "ChainConfig", "ChainRPC", "EthereumCore", "GatewayStore", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/MonitorBench"
+        ),
+        .target(name: "TestSupport", dependencies: ["ChainRPC", "EthereumCore"], path: "Tests/TestSupport"),
         .testTarget(
             name: "EthereumCoreTests",
             dependencies: ["EthereumCore", "CSecp256k1", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
@@ -74,6 +108,20 @@ let package = Package(
         .testTarget(name: "KeystoreTests", dependencies: ["Keystore", "EthereumCore", "TestSupport"]),
         .testTarget(name: "ChainConfigTests", dependencies: ["ChainConfig", "EthereumCore", "TestSupport"]),
         .testTarget(name: "ChainRPCTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
+        .testTarget(
+            name: "ChainMonitorTests",
+            dependencies: [
+                "ChainMonitor", "ChainRPC", "ChainConfig", "EthereumCore", "GatewayStore", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        // Needs a real Postgres: DATABASE_URL (Scripts/test starts Scripts/dev-postgres).
+        .testTarget(
+            name: "GatewayStoreTests",
+            dependencies: [
+                "GatewayStore", "ChainMonitor", "EthereumCore", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         // Needs the devchain and the fault proxy (Scripts/setup installs what they need).
         .testTarget(name: "ChainRPCIntegrationTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
         .testTarget(name: "GatewayCLITests", dependencies: ["EthereumCore", "TestSupport"]),

@@ -32,6 +32,8 @@ public actor ProviderPool {
     let configuration: Configuration
     var members: [Member]
     public private(set) var heads = HeadTracker()
+    /// JSON-RPC calls sent so far, to every provider: lets callers measure calls per block.
+    public private(set) var callCount = 0
 
     public init(network: String, clients: [JSONRPCClient], configuration: Configuration = .init()) {
         precondition(!clients.isEmpty, "a provider pool needs at least one provider")
@@ -63,6 +65,7 @@ public actor ProviderPool {
     /// One call to one provider, with its outcome recorded for health and metrics.
     func attempt<T: Sendable>(_ index: Int, _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T) async throws(RPCFailure) -> T {
         let client = members[index].client
+        callCount += 1
         let started = ContinuousClock.now
         let dimensions = [("network", network), ("provider", client.transport.displayURL), ("method", call.method)]
         do {

@@ -8,7 +8,7 @@ import TestSupport
 /// same block range and filters.
 @Suite(.serialized) struct ChainTransfersCrossCheckTests {
     @Test func sameTransfersAsWeb3py() async throws {
-        let chain = try Devchain()
+        let chain = try await Devchain()
         let merchants = try (1...3).map { try Address("0x00000000000000000000000000000000000cafe\($0)") }
         for round in 0..<4 {
             for (index, merchant) in merchants.enumerated() {

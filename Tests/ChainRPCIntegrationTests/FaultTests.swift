@@ -9,8 +9,8 @@ import TestSupport
 /// no provider can give it; stale or fabricated data is not accepted.
 @Suite(.serialized) struct FaultTests {
     @Test func refusedConnections() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("refuse")
         let head = try await testPool([proxy.client(), chain.client()]).read(.blockNumber, parse: RPCParse.uint64)
         #expect(head == 2)
@@ -25,8 +25,8 @@ import TestSupport
     }
 
     @Test func delayBeyondTheTimeout() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("delay", ["seconds": 3])
         let pool = testPool([proxy.client(timeout: .milliseconds(500)), chain.client()])
         #expect(try await pool.read(.chainId, parse: RPCParse.uint64) == 1337)
@@ -39,8 +39,8 @@ import TestSupport
     }
 
     @Test func rateLimitedWithRetryAfter() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("http429", ["retryAfter": 1, "count": 1])
         let pool = testPool([proxy.client()])
         let started = ContinuousClock.now
@@ -50,16 +50,16 @@ import TestSupport
     }
 
     @Test func serverErrorsAreRetried() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("http500", ["count": 2])
         #expect(try await testPool([proxy.client()]).read(.blockNumber, parse: RPCParse.uint64) == 2)
         #expect(try await proxy.calls()["eth_blockNumber"] == 3)
     }
 
     @Test func jsonRPCErrorsFailOver() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("rpc_error", ["code": -32000, "message": "internal node trouble"])
         #expect(try await testPool([proxy.client(), chain.client()]).read(.blockNumber, parse: RPCParse.uint64) == 2)
         do {
@@ -71,8 +71,8 @@ import TestSupport
     }
 
     @Test func truncatedJSON() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("truncated")
         let block = try await testPool([proxy.client(), chain.client()]).read(.block(.latest), parse: RPCParse.block)
         #expect(block?.number == 2)
@@ -82,9 +82,9 @@ import TestSupport
     /// A provider 5 blocks behind: the pool's safe head is what two providers agree on and
     /// never goes backwards, and it never goes above what the providers serve.
     @Test func staleHead() async throws {
-        let chain = try Devchain()
+        let chain = try await Devchain()
         try await chain.control("devchain_mine", [.int(20)])
-        let proxy = try FaultProxy(upstream: chain.url)
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("stale_head", ["behind": 5])
         let pool = testPool([proxy.client(), chain.client()])
         #expect(await pool.refreshHeads() == 17)
@@ -100,10 +100,10 @@ import TestSupport
     /// bloom holds our transfer: the pool asks the other provider and finds the payment;
     /// with only the lying provider it fails rather than record "no payment".
     @Test func emptyLogsForTheNewestBlock() async throws {
-        let chain = try Devchain()
+        let chain = try await Devchain()
         let merchant = try Address("0x00000000000000000000000000000000000beef1")
         let hash = try await chain.transfer(token: chain.usdc, from: 1, to: merchant, amount: 1_234_567)
-        let proxy = try FaultProxy(upstream: chain.url)
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("empty_logs_newest")
         let block = try #require(try await chain.client().request(.block(.latest), parse: RPCParse.block))
         let logs = try await testPool([proxy.client(), chain.client()]).transferLogs(in: block, tokens: [chain.usdc, chain.usdt], to: [merchant])
@@ -118,10 +118,10 @@ import TestSupport
     /// log set is not accepted; pinned to the block, the invented log is rejected because its
     /// transaction is not in the block.
     @Test func fabricatedTransfer() async throws {
-        let chain = try Devchain()
+        let chain = try await Devchain()
         let merchant = try Address("0x00000000000000000000000000000000000beef2")
         _ = try await chain.transfer(token: chain.usdc, from: 1, to: try Address("0x00000000000000000000000000000000000beef3"), amount: 5)
-        let proxy = try FaultProxy(upstream: chain.url)
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("fabricate_transfer", ["token": chain.usdc.lowercased, "to": merchant.lowercased, "amount": "1000000000"])
         let filter = LogFilter.transfers(.range(from: .number(0), to: .latest), tokens: [chain.usdc], to: [merchant])
         let lying = try await proxy.client().request(.logs(filter), parse: RPCParse.logs)
@@ -132,7 +132,7 @@ import TestSupport
         } catch {
             #expect("\(error)".contains("fewer than 2 providers agreed"))
         }
-        let second = try FaultProxy(upstream: chain.url)
+        let second = try await FaultProxy(upstream: chain.url)
         let agreed = try await testPool([proxy.client(), chain.client(), second.client()], quorum: 2).quorumRead(.logs(filter), parse: RPCParse.logs)
         #expect(agreed.isEmpty, "two honest providers outvote the liar")
         let block = try #require(try await chain.client().request(.block(.latest), parse: RPCParse.block))
@@ -148,8 +148,8 @@ import TestSupport
     /// The same raw transaction to every provider: the second copy is "already known" and
     /// still counts as accepted.
     @Test func broadcastToEveryProvider() async throws {
-        let chain = try Devchain()
-        let proxy = try FaultProxy(upstream: chain.url)
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
         try await chain.control("evm_setAutomine", [.bool(false)])
         let key = chain.keys[2]
         let tx = Transaction(

@@ -1,17 +1,16 @@
 import ChainRPC
 import EthereumCore
 import Foundation
-import TestSupport
 
 /// A program the tests started (the devchain, a fault proxy), stopped with SIGTERM.
-final class ManagedProcess: @unchecked Sendable {
-    let process = Process()
-    let info: [String: Any]
-    let infoFile: URL
+public final class ManagedProcess: @unchecked Sendable {
+    public let process = Process()
+    public let info: [String: Any]
+    public let infoFile: URL
 
     /// Starts `executable arguments… --info FILE` and waits until FILE appears (the program's
     /// "ready" signal), for at most `timeout` seconds.
-    init(_ executable: URL, _ arguments: [String], timeout: Double = 90) throws {
+    public init(_ executable: URL, _ arguments: [String], timeout: Double = 90) async throws {
         infoFile = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-it-\(UUID().uuidString).json")
         process.executableURL = executable
         process.arguments = arguments + ["--info", infoFile.path]
@@ -29,12 +28,12 @@ final class ManagedProcess: @unchecked Sendable {
                 process.terminate()
                 throw FixtureError("\(executable.lastPathComponent) did not become ready")
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 
     /// SIGTERM, then SIGKILL if the program has not exited within three seconds.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(3)
@@ -47,23 +46,23 @@ final class ManagedProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct FixtureError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A running devchain: its URL, chain id, tokens and funded accounts.
-final class Devchain: Sendable {
-    let process: ManagedProcess
-    let url: String
-    let chainId: UInt64
-    let usdc: Address
-    let usdt: Address
-    let keys: [PrivateKey]
+public final class Devchain: Sendable {
+    public let process: ManagedProcess
+    public let url: String
+    public let chainId: UInt64
+    public let usdc: Address
+    public let usdt: Address
+    public let keys: [PrivateKey]
 
-    init() throws {
+    public init(arguments: [String] = []) async throws {
         let script = Paths.repositoryRoot.appendingPathComponent("Scripts/devchain")
-        process = try ManagedProcess(script, ["--port", "0"])
+        process = try await ManagedProcess(script, ["--port", "0"] + arguments)
         let info = process.info
         url = info["url"] as! String
         chainId = (info["chainId"] as! NSNumber).uint64Value
@@ -73,23 +72,56 @@ final class Devchain: Sendable {
         keys = try (info["accounts"] as! [[String: String]]).map { try PrivateKey(hex: $0["privateKey"]!) }
     }
 
-    func client(timeout: Duration = .seconds(5)) -> JSONRPCClient {
+    public func client(timeout: Duration = .seconds(5)) -> JSONRPCClient {
         JSONRPCClient(transport: HTTPTransport(url: url), timeout: timeout)
     }
 
     /// Sends `amount` base units of `token` from account `from` to `to`; automine puts it in a new block.
-    func transfer(token: Address, from: Int, to: Address, amount: UInt256) async throws -> TxHash {
-        let client = client()
+    @discardableResult
+    public func transfer(token: Address, from: Int, to: Address, amount: UInt256) async throws -> TxHash {
+        try await send(try await signedTransfer(token: token, from: from, to: to, amount: amount))
+    }
+
+    /// A signed token transfer from account `from`, at its next pending nonce, not yet sent.
+    public func signedTransfer(token: Address, from: Int, to: Address, amount: UInt256) async throws -> [UInt8] {
         let sender = keys[from]
-        let nonce = try await client.request(.transactionCount(sender.address, .pending), parse: RPCParse.uint64)
+        let nonce = try await client().request(.transactionCount(sender.address, .pending), parse: RPCParse.uint64)
         let tx = Transaction(
             type: .dynamicFee, chainId: chainId, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 100_000,
             to: token, data: ERC20.transferCallData(to: to, amount: amount))
-        return try await client.request(.sendRawTransaction(tx.signed(with: sender).raw), parse: RPCParse.txHash)
+        return tx.signed(with: sender).raw
+    }
+
+    /// Sends a raw transaction.
+    @discardableResult
+    public func send(_ raw: [UInt8]) async throws -> TxHash {
+        try await client().request(.sendRawTransaction(raw), parse: RPCParse.txHash)
+    }
+
+    /// The current head.
+    public func head() async throws -> UInt64 {
+        try await client().request(.blockNumber, parse: RPCParse.uint64)
+    }
+
+    /// A snapshot id for `revert`.
+    public func snapshot() async throws -> String {
+        try await client().request(RPCCall("evm_snapshot")) { value throws(RPCFailure) in
+            guard let id = value as? String else { throw RPCFailure.malformed("evm_snapshot") }
+            return id
+        }
+    }
+
+    public func revert(_ id: String) async throws {
+        try await control("evm_revert", [.string(id)])
+    }
+
+    /// Mines `count` empty blocks.
+    public func mine(_ count: Int = 1) async throws {
+        try await control("devchain_mine", [.int(count)])
     }
 
     /// Calls a control method (`evm_mine`, `evm_snapshot`, ...).
-    func control(_ method: String, _ params: [RPCParam] = []) async throws {
+    public func control(_ method: String, _ params: [RPCParam] = []) async throws {
         _ = try await client().request(RPCCall(method, params)) { _ throws(RPCFailure) in true }
     }
 
@@ -97,33 +129,33 @@ final class Devchain: Sendable {
 }
 
 /// A fault-injecting proxy in front of an upstream URL (Tests/Support/fault_proxy.py).
-final class FaultProxy: Sendable {
-    let process: ManagedProcess
-    let url: String
-    let control: String
+public final class FaultProxy: Sendable {
+    public let process: ManagedProcess
+    public let url: String
+    public let control: String
 
-    init(upstream: String) throws {
+    public init(upstream: String) async throws {
         let script = Paths.repositoryRoot.appendingPathComponent("Tests/Support/fault_proxy.py")
-        process = try ManagedProcess(Paths.python, [script.path, "--upstream", upstream, "--port", "0", "--control-port", "0"])
+        process = try await ManagedProcess(Paths.python, [script.path, "--upstream", upstream, "--port", "0", "--control-port", "0"])
         url = process.info["url"] as! String
         control = process.info["control"] as! String
     }
 
-    func client(timeout: Duration = .seconds(5)) -> JSONRPCClient {
+    public func client(timeout: Duration = .seconds(5)) -> JSONRPCClient {
         JSONRPCClient(transport: HTTPTransport(url: url), timeout: timeout)
     }
 
     /// Switches the proxy to `mode` with its parameters (see fault_proxy.py).
-    func fault(_ mode: String, _ parameters: [String: Any] = [:]) async throws {
+    public func fault(_ mode: String, _ parameters: [String: Any] = [:]) async throws {
         var body = parameters
         body["mode"] = mode
         try await post("/fault", body)
     }
 
-    func reset() async throws { try await post("/reset", [:]) }
+    public func reset() async throws { try await post("/reset", [:]) }
 
     /// JSON-RPC calls the proxy has seen, by method.
-    func calls() async throws -> [String: Int] {
+    public func calls() async throws -> [String: Int] {
         let response = try await HTTPTransport(url: control + "/stats").post(Array("{}".utf8), timeout: .seconds(5))
         let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
         return object?["byMethod"] as? [String: Int] ?? [:]
@@ -139,12 +171,12 @@ final class FaultProxy: Sendable {
 }
 
 /// A pool over `clients` with short backoffs, as tests want.
-func testPool(_ clients: [JSONRPCClient], quorum: Int = 1, rounds: Int = 3) -> ProviderPool {
+public func testPool(_ clients: [JSONRPCClient], quorum: Int = 1, rounds: Int = 3, network: String = "devnet") -> ProviderPool {
     var configuration = ProviderPool.Configuration()
     configuration.baseBackoff = .milliseconds(50)
     configuration.maxBackoff = .seconds(3)
     configuration.quorum = quorum
     configuration.maxRounds = rounds
     configuration.breakerOpenFor = .milliseconds(200)
-    return ProviderPool(network: "devnet", clients: clients, configuration: configuration)
+    return ProviderPool(network: network, clients: clients, configuration: configuration)
 }

@@ -1,0 +1,423 @@
+import ChainConfig
+import ChainRPC
+import EthereumCore
+import Logging
+import Metrics
+
+/// The monitor of one network: follows the canonical chain block by block, records every
+/// ERC-20 Transfer to a watched address, undoes what a reorg removed, and confirms transfers
+/// at depth (and finality where configured). One log query per block covers every watched
+/// address of every token, so RPC calls per block do not grow with the watch list.
+///
+/// `pollOnce()` does one round of work and is what tests drive; `run()` polls until cancelled.
+public actor ChainMonitor {
+    public enum StartPoint: Sendable, Hashable {
+        /// Start at the current head (a new deployment).
+        case head
+        /// Start at this block (backfill from a known height).
+        case block(UInt64)
+    }
+
+    public struct Configuration: Sendable {
+        /// The network, with every token address known.
+        public var network: NetworkConfig
+        public var policy: ConfirmationPolicy
+        public var pollInterval: Duration
+        /// Blocks kept to detect reorgs; a reorg deeper than this stops the monitor.
+        public var windowSize: Int
+        /// Where to begin when nothing was processed before.
+        public var start: StartPoint = .head
+        /// Addresses whose native and token balances are kept (hot wallets, receiving addresses).
+        public var balanceAddresses: [Address] = []
+        public var balanceInterval: Duration = .seconds(30)
+        /// Alert when `finalized` has not advanced for this long (depth+finalized mode).
+        public var finalityStallLimit: Duration
+        /// Ranged `eth_getLogs` is used for blocks older than the window when the monitor is
+        /// more than this many blocks behind.
+        public var rangeCatchUpThreshold: UInt64 = 64
+
+        /// Defaults from the network's definition: its depth (or `confirmations`), its finality
+        /// mode, a poll interval of half a block (0.2 s to 5 s) and its reorg window.
+        public init(network: NetworkConfig, confirmations: Int? = nil) {
+            self.network = network
+            self.policy = ConfirmationPolicy(
+                depth: confirmations ?? network.confirmations, requiresFinalized: network.finality == .depthAndFinalized)
+            let half = Int64(network.blockTimeMs / 2)
+            self.pollInterval = .milliseconds(min(5_000, max(200, half)))
+            self.windowSize = max(network.reorgWindow, (confirmations ?? network.confirmations) + 2)
+            self.finalityStallLimit = .milliseconds(Int64(network.blockTimeMs) * 64)
+        }
+    }
+
+    /// What one poll did.
+    public struct PollReport: Sendable, Equatable {
+        public var head: UInt64?
+        public var tip: UInt64?
+        public var blocksProcessed = 0
+        public var reorgs = 0
+        public var rpcCalls = 0
+    }
+
+    public let configuration: Configuration
+    let pool: ProviderPool
+    let store: any MonitorStore
+    let logger: Logger
+    var window: ReorgWindow
+    var loaded = false
+    var watched = Set<Address>()
+    var watchGeneration: Int64 = -1
+    var finality = FinalityWatch()
+    var lastReportedConfirmations: [Int64: Int] = [:]
+    var lastBalanceRefresh: ContinuousClock.Instant?
+    public private(set) var balances: [AddressBalance] = []
+    public nonisolated let events: AsyncStream<MonitorEvent>
+    let continuation: AsyncStream<MonitorEvent>.Continuation
+    var tokens: [Address] { configuration.network.tokens.compactMap(\.address) }
+    var name: String { configuration.network.name }
+
+    public init(pool: ProviderPool, store: any MonitorStore, configuration: Configuration, logger: Logger = Logger(label: "gateway.monitor")) {
+        self.pool = pool
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.window = ReorgWindow(capacity: configuration.windowSize)
+        (events, continuation) = AsyncStream.makeStream(of: MonitorEvent.self, bufferingPolicy: .bufferingNewest(100_000))
+    }
+
+    // MARK: Running
+
+    /// Polls until the task is cancelled. A failed poll is logged and retried after a backoff;
+    /// nothing is recorded from a poll that failed part-way except whole blocks.
+    public func run() async throws {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await pollOnce()
+                failures = 0
+                try await Task.sleep(for: configuration.pollInterval)
+            } catch is CancellationError {
+                break
+            } catch let error as MonitorError where error.isFatal {
+                logger.critical("monitor stopped", metadata: ["network": "\(name)", "error": "\(error)"])
+                continuation.finish()
+                throw error
+            } catch {
+                failures += 1
+                logger.warning("poll failed; retrying", metadata: ["network": "\(name)", "error": "\(error)", "failures": "\(failures)"])
+                try? await Task.sleep(for: retryDelay(attempt: failures, retryAfter: nil, base: configuration.pollInterval, cap: .seconds(30)))
+            }
+        }
+        continuation.finish()
+    }
+
+    /// One round: refresh the watch list and the head, check the tip for a reorg, process new
+    /// blocks up to the pool's safe head, then update confirmations and (when due) balances.
+    @discardableResult
+    public func pollOnce() async throws -> PollReport {
+        var report = PollReport()
+        let callsBefore = await pool.callCount
+        if !loaded {
+            window = ReorgWindow(blocks: try await store.loadWindow(network: name), capacity: configuration.windowSize)
+            loaded = true
+        }
+        try await refreshWatchList()
+        guard let head = await pool.refreshHeads() else { throw MonitorError.noHead(name) }
+        report.head = head
+        Gauge(label: "monitor_head", dimensions: [("network", name)]).record(Int64(head))
+
+        // A longer new chain shows itself by the next block's parent hash; a chain that is not
+        // longer than ours is caught by comparing the block at the head's height.
+        if let tip = window.tip, head <= tip.number, let block = try await canonicalBlock(head), window.agreement(with: block) == .different {
+            try await handleReorg(at: block.number)
+            report.reorgs += 1
+        }
+        var next: UInt64
+        if let tip = window.tip {
+            next = tip.number + 1
+        } else {
+            switch configuration.start {
+            case .head: next = head
+            case .block(let number): next = number
+            }
+        }
+        while next <= head {
+            let deepEnd = head >= UInt64(configuration.windowSize) ? head - UInt64(configuration.windowSize) : 0
+            if deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
+                try await catchUp(from: next, to: deepEnd)
+                next = deepEnd + 1
+                continue
+            }
+            let calls = await pool.callCount
+            switch try await processBlock(next) {
+            case .processed:
+                report.blocksProcessed += 1
+                Counter(label: "monitor_blocks_processed_total", dimensions: [("network", name)]).increment()
+                Recorder(label: "monitor_rpc_calls_per_block", dimensions: [("network", name)]).record(await pool.callCount - calls)
+                next += 1
+            case .reorged:
+                report.reorgs += 1
+                next = (window.tip?.number ?? next - 1) + 1
+            case .unavailable:
+                next = head + 1
+            }
+        }
+        report.tip = window.tip?.number
+        if let tip = window.tip?.number {
+            Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(head) - Int64(tip))
+            try await updateConfirmations(tip: tip)
+        }
+        try await refreshBalancesIfDue(head: head)
+        report.rpcCalls = await pool.callCount - callsBefore
+        return report
+    }
+
+    // MARK: Blocks
+
+    enum BlockOutcome { case processed, reorged, unavailable }
+
+    /// The chain's block at `number` as the pool (with its quorum) reports it; nil if no
+    /// provider has it yet.
+    func canonicalBlock(_ number: UInt64) async throws -> BlockRef? {
+        try await fetchBlock(number).map(\.ref)
+    }
+
+    func fetchBlock(_ number: UInt64) async throws -> RPCBlock? {
+        try await pool.quorumRead(.block(.number(number)), parse: RPCParse.block)
+    }
+
+    func processBlock(_ number: UInt64) async throws -> BlockOutcome {
+        guard let block = try await fetchBlock(number) else { return .unavailable }
+        let ref = block.ref
+        switch window.fit(ref) {
+        case .extends:
+            let logs = try await pool.transferLogs(in: block, tokens: tokens, to: [])
+            let observed = logs.compactMap { observedTransfer($0) }
+            let stored = try await store.commitBlock(network: name, block: ref, transfers: observed, windowSize: configuration.windowSize)
+            window.append(ref)
+            for row in stored { publish(.seen, row.transfer, confirmations: 1) }
+            return .processed
+        case .parentMismatch:
+            try await handleReorg(at: number - 1)
+            return .reorged
+        case .notNext:
+            throw MonitorError.inconsistent("block \(number) does not follow the tip \(window.tip?.description ?? "-")")
+        }
+    }
+
+    /// A log as a transfer to a watched address of a watched token, or nil.
+    func observedTransfer(_ log: RPCLog) -> ObservedTransfer? {
+        guard let transfer = log.transfer, watched.contains(transfer.to), tokens.contains(log.address) else { return nil }
+        return ObservedTransfer(
+            chainId: configuration.network.chainId, blockNumber: log.blockNumber, blockHash: log.blockHash,
+            transactionHash: log.transactionHash, logIndex: log.logIndex, token: log.address, from: transfer.from, to: transfer.to,
+            amount: transfer.amount)
+    }
+
+    /// Walks back from `number` by comparing the chain's blocks with the window until they
+    /// agree (the common ancestor), then rolls the store and the window back to it. Only a
+    /// different hash counts as evidence; a block the providers do not return stops the walk
+    /// for this poll. A reorg deeper than the window stops the monitor (an operator must look).
+    func handleReorg(at number: UInt64) async throws {
+        let oldTip = window.tip?.number ?? number
+        var height = number
+        while true {
+            guard let ours = window.block(at: height) else {
+                Counter(label: "monitor_deep_reorgs_total", dimensions: [("network", name)]).increment()
+                throw MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize)
+            }
+            guard let theirs = try await canonicalBlock(height) else { throw MonitorError.blockUnavailable(height) }
+            if theirs.hash == ours.hash {
+                let removed = try await store.rollback(network: name, to: ours)
+                window.truncate(above: ours.number)
+                let depth = oldTip - ours.number
+                logger.warning("reorg", metadata: ["network": "\(name)", "ancestor": "\(ours)", "depth": "\(depth)", "removed": "\(removed.count)"])
+                Counter(label: "monitor_reorgs_total", dimensions: [("network", name)]).increment()
+                Recorder(label: "monitor_reorg_depth", dimensions: [("network", name)]).record(Int64(depth))
+                for row in removed {
+                    lastReportedConfirmations[row.id] = nil
+                    publish(.removed, row.transfer, confirmations: 0)
+                }
+                return
+            }
+            guard height > 0 else { throw MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize) }
+            height -= 1
+        }
+    }
+
+    /// Blocks older than the reorg window, read with ranged `eth_getLogs` (adaptive ranges),
+    /// recorded in one transaction with the checkpoint moved to `to`.
+    func catchUp(from: UInt64, to: UInt64) async throws {
+        guard let end = try await fetchBlock(to) else { throw MonitorError.blockUnavailable(to) }
+        let recipients = watched.count <= 500 ? Array(watched) : []
+        let tokens = self.tokens
+        let logs = try await pool.logs(from: from, to: to) { start, stop in
+            .transfers(.range(from: .number(start), to: .number(stop)), tokens: tokens, to: recipients)
+        }
+        let stored = try await store.commitRange(network: name, transfers: logs.compactMap { observedTransfer($0) }, checkpoint: end.ref)
+        window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
+        logger.info("caught up", metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "transfers": "\(stored.count)"])
+        for row in stored {
+            publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
+        }
+    }
+
+    // MARK: Confirmations
+
+    func updateConfirmations(tip: UInt64) async throws {
+        var finalized: UInt64? = nil
+        if configuration.policy.requiresFinalized {
+            finalized = try await pool.finalizedBlock()?.number
+            if let finalized { finality.record(finalized, at: .now) }
+            let stalled = finality.isStalled(now: .now, limit: configuration.finalityStallLimit)
+            Gauge(label: "monitor_finalized_stalled", dimensions: [("network", name)]).record(stalled ? 1 : 0)
+            if stalled {
+                logger.error("finalized block is not advancing", metadata: ["network": "\(name)", "finalized": "\(finality.lastFinalized.map(String.init) ?? "none")"])
+            }
+        }
+        let pending = try await store.unconfirmedTransfers(network: name)
+        var ready = [Int64]()
+        for row in pending {
+            let transfer = row.transfer
+            let canonical: Bool
+            if let ours = window.block(at: transfer.blockNumber) {
+                canonical = ours.hash == transfer.blockHash
+            } else {
+                // Older than the window: reorgs that deep stop the monitor, so it stands.
+                canonical = transfer.blockNumber < (window.oldest?.number ?? 0)
+            }
+            let confirmations = ConfirmationPolicy.confirmations(blockNumber: transfer.blockNumber, tip: tip)
+            if configuration.policy.isConfirmed(blockNumber: transfer.blockNumber, tip: tip, finalized: finalized, canonical: canonical) {
+                ready.append(row.id)
+            } else if canonical, lastReportedConfirmations[row.id] != confirmations {
+                lastReportedConfirmations[row.id] = confirmations
+                if confirmations > 1 { publish(.confirming, transfer, confirmations: confirmations) }
+            }
+        }
+        guard !ready.isEmpty else { return }
+        for row in try await store.confirm(ids: ready) {
+            lastReportedConfirmations[row.id] = nil
+            publish(.confirmed, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: tip))
+        }
+    }
+
+    func publish(_ kind: MonitorEvent.Kind, _ transfer: ObservedTransfer, confirmations: Int) {
+        if kind != .confirming {
+            Counter(label: "monitor_transfers_total", dimensions: [("network", name), ("state", kind.rawValue)]).increment()
+        }
+        continuation.yield(
+            MonitorEvent(kind: kind, network: name, transfer: transfer, confirmations: confirmations, required: configuration.policy.depth))
+    }
+
+    // MARK: Claimed payments
+
+    /// What a claimed transaction hash turned out to be.
+    public enum ClaimVerification: Sendable, Equatable {
+        /// The transaction moved `amount` of `token` to `to` in a canonical block.
+        case verified(ObservedTransfer, confirmations: Int)
+        /// No receipt yet (pending, dropped or unknown).
+        case notFound
+        /// Mined but reverted (status 0).
+        case reverted
+        /// Mined, but without a Transfer of that token to that address (for that amount).
+        case noMatchingTransfer
+        /// The receipt's block is not the chain's block at that height, or that block does
+        /// not hold the transaction (a provider invented the receipt).
+        case notCanonical
+    }
+
+    /// Verifies a transaction hash a customer's wallet reported: receipt status 1, a Transfer
+    /// log emitted by `token` to `to` (of exactly `amount` when given), in a block that is on the
+    /// canonical chain and lists the transaction. Receipt and block are read with the pool's quorum, so with a quorum of
+    /// two a receipt from one provider alone is not trusted.
+    public func verifyClaim(_ hash: TxHash, token: Address, to: Address, amount: UInt256? = nil) async throws -> ClaimVerification {
+        guard let receipt = try await pool.quorumRead(.receipt(hash), parse: RPCParse.receipt) else { return .notFound }
+        guard receipt.status == 1 else { return .reverted }
+        guard let log = receipt.logs.first(where: { log in
+            guard log.address == token, let transfer = log.transfer, transfer.to == to else { return false }
+            return amount.map { transfer.amount == $0 } ?? true
+        }), let transfer = log.transfer else { return .noMatchingTransfer }
+        guard let block = try await fetchBlock(receipt.blockNumber), block.hash == receipt.blockHash,
+              block.transactions.contains(hash), log.blockHash == receipt.blockHash, log.transactionHash == hash
+        else { return .notCanonical }
+        let head = await pool.safeHead ?? block.number
+        let observed = ObservedTransfer(
+            chainId: configuration.network.chainId, blockNumber: block.number, blockHash: block.hash, transactionHash: hash,
+            logIndex: log.logIndex, token: token, from: transfer.from, to: transfer.to, amount: transfer.amount)
+        return .verified(observed, confirmations: ConfirmationPolicy.confirmations(blockNumber: block.number, tip: head))
+    }
+
+    // MARK: Watch list
+
+    /// Adds addresses to the watch list (persisted; effective from the next poll).
+    public func watch(_ addresses: [Address]) async throws {
+        try await store.addWatched(network: name, addresses: addresses)
+        try await refreshWatchList()
+    }
+
+    /// Removes addresses from the watch list (persisted; effective from the next poll).
+    public func unwatch(_ addresses: [Address]) async throws {
+        try await store.removeWatched(network: name, addresses: addresses)
+        try await refreshWatchList()
+    }
+
+    public var watchedAddresses: Set<Address> { watched }
+
+    func refreshWatchList() async throws {
+        let generation = try await store.watchGeneration(network: name)
+        guard generation != watchGeneration else { return }
+        let (current, addresses) = try await store.watchedAddresses(network: name)
+        watched = addresses
+        watchGeneration = current
+        Gauge(label: "monitor_watched_addresses", dimensions: [("network", name)]).record(addresses.count)
+    }
+
+    // MARK: Balances
+
+    func refreshBalancesIfDue(head: UInt64) async throws {
+        guard !configuration.balanceAddresses.isEmpty else { return }
+        if let last = lastBalanceRefresh, ContinuousClock.now - last < configuration.balanceInterval { return }
+        var fresh = [AddressBalance]()
+        for address in configuration.balanceAddresses {
+            let native = try await pool.read(.balance(address, .number(head)), parse: RPCParse.quantity)
+            fresh.append(AddressBalance(address: address, token: nil, amount: native, blockNumber: head))
+            for token in tokens {
+                let data = try await pool.read(.call(to: token, data: ERC20.balanceOfCallData(owner: address), .number(head)), parse: RPCParse.bytes)
+                guard let amount = try? ERC20.decodeUInt256(data) else {
+                    throw MonitorError.inconsistent("balanceOf(\(address)) on \(token) returned \(data.count) bytes")
+                }
+                fresh.append(AddressBalance(address: address, token: token, amount: amount, blockNumber: head))
+            }
+        }
+        try await store.saveBalances(network: name, fresh)
+        balances = fresh
+        lastBalanceRefresh = .now
+    }
+}
+
+extension RPCBlock {
+    var ref: BlockRef { BlockRef(number: number, hash: hash, parentHash: parentHash) }
+}
+
+/// Why the monitor could not go on.
+public enum MonitorError: Error, Sendable, CustomStringConvertible {
+    case noHead(String)
+    case blockUnavailable(UInt64)
+    case inconsistent(String)
+    case reorgDeeperThanWindow(network: String, window: Int)
+
+    /// A fatal error stops the monitor instead of being retried.
+    public var isFatal: Bool {
+        if case .reorgDeeperThanWindow = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .noHead(let network): return "no provider of \(network) reported a head"
+        case .blockUnavailable(let number): return "block \(number) is not available from any provider yet"
+        case .inconsistent(let text): return text
+        case .reorgDeeperThanWindow(let network, let window):
+            return "\(network): reorg deeper than the \(window)-block window; the monitor stops so an operator can check the chain"
+        }
+    }
+}

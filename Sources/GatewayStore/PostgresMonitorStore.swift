@@ -1,0 +1,469 @@
+import ChainMonitor
+import EthereumCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The payload of a `transfer.seen`, `transfer.confirmed` or `transfer.removed` outbox event.
+/// Addresses are EIP-55 checksummed, hashes lowercase hex, the amount a decimal string of base
+/// units, `state` the transfer's state after the change.
+public struct TransferEventPayload: Codable, Sendable, Hashable {
+    public let network: String
+    public let chainId: UInt64
+    public let blockNumber: UInt64
+    public let blockHash: String
+    public let transactionHash: String
+    public let logIndex: UInt64
+    public let token: String
+    public let from: String
+    public let to: String
+    public let amount: String
+    public let state: String
+
+    public init(network: String, transfer: ObservedTransfer, state: TransferState) {
+        self.network = network
+        self.chainId = transfer.chainId
+        self.blockNumber = transfer.blockNumber
+        self.blockHash = transfer.blockHash.hex
+        self.transactionHash = transfer.transactionHash.hex
+        self.logIndex = transfer.logIndex
+        self.token = transfer.token.checksummed
+        self.from = transfer.from.checksummed
+        self.to = transfer.to.checksummed
+        self.amount = transfer.amount.decimalString
+        self.state = state.rawValue
+    }
+
+    /// The outbox event type for a change to `state`.
+    public static func eventType(for state: TransferState) -> String { "transfer.\(state.rawValue)" }
+}
+
+/// The monitor's store in Postgres (the tables of migration `0001_monitor`).
+///
+/// Every method that changes state does so in one transaction together with its outbox
+/// events. The caller owns the `PostgresClient` and runs its `run()`; the schema must be
+/// migrated first (``Migrator``).
+public struct PostgresMonitorStore: MonitorStore {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.store")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    // MARK: Window and checkpoint
+
+    public func loadWindow(network: String) async throws -> [BlockRef] {
+        let rows = try await client.query(
+            "SELECT number, hash, parent_hash FROM monitor_blocks WHERE network = \(network) ORDER BY number", logger: logger)
+        var out: [BlockRef] = []
+        for try await (number, hash, parent) in rows.decode((Int64, String, String).self) {
+            out.append(try Self.blockRef(number: number, hash: hash, parentHash: parent))
+        }
+        return out
+    }
+
+    /// Records one canonical block: see ``MonitorStore/commitBlock(network:block:transfers:windowSize:)``.
+    ///
+    /// Replaying the block that is already the checkpoint (after a crash) changes nothing and
+    /// writes no event for rows that exist. Refused with ``StoreError/windowConflict(network:reason:)``
+    /// when the window holds a block above this one, or another block at its height (a reorg goes
+    /// through `rollback` first); refused with ``StoreError/transferNotInBlock(block:transfer:)``
+    /// when a transfer names another block.
+    public func commitBlock(network: String, block: BlockRef, transfers: [ObservedTransfer], windowSize: Int) async throws
+        -> [StoredTransfer]
+    {
+        guard windowSize >= 1 else { throw StoreError.invalidWindowSize(windowSize) }
+        let number = try Self.int64(block.number, "block number")
+        for transfer in transfers where transfer.blockNumber != block.number || transfer.blockHash != block.hash {
+            throw StoreError.transferNotInBlock(block: block.description, transfer: Self.describe(transfer))
+        }
+        let rows = try Self.transferColumns(transfers)
+        return try await transaction { connection in
+            let above = try await connection.query(
+                """
+                SELECT number, hash FROM monitor_blocks
+                WHERE network = \(network) AND number >= \(number) ORDER BY number FOR UPDATE
+                """, logger: logger
+            ).decode((Int64, String).self).all()
+            for (existing, hash) in above {
+                if existing > number {
+                    throw StoreError.windowConflict(network: network, reason: "it holds block #\(existing), above \(block)")
+                }
+                if hash != block.hash.hex {
+                    throw StoreError.windowConflict(network: network, reason: "it holds block #\(existing) \(hash), not \(block.hash)")
+                }
+            }
+            let stored = try await upsertTransfers(network: network, rows, on: connection)
+            try await writeEvents(stored.map { (network, $0) }, on: connection)
+            try await connection.query(
+                """
+                INSERT INTO monitor_blocks (network, number, hash, parent_hash)
+                VALUES (\(network), \(number), \(block.hash.hex), \(block.parentHash.hex))
+                ON CONFLICT (network, number) DO NOTHING
+                """, logger: logger)
+            let (oldest, overflow) = number.subtractingReportingOverflow(Int64(windowSize))
+            if !overflow, oldest >= 0 {
+                try await connection.query(
+                    "DELETE FROM monitor_blocks WHERE network = \(network) AND number <= \(oldest)", logger: logger)
+            }
+            try await setCheckpoint(network: network, number: number, hash: block.hash, on: connection)
+            return stored
+        }
+    }
+
+    /// Records transfers from a ranged scan: see ``MonitorStore/commitRange(network:transfers:checkpoint:)``.
+    /// With a checkpoint, a transfer above it is refused (``StoreError/transferAboveCheckpoint(checkpoint:transfer:)``).
+    public func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?) async throws -> [StoredTransfer] {
+        if let checkpoint {
+            for transfer in transfers where transfer.blockNumber > checkpoint.number {
+                throw StoreError.transferAboveCheckpoint(checkpoint: checkpoint.description, transfer: Self.describe(transfer))
+            }
+        }
+        let checkpointNumber = try checkpoint.map { try Self.int64($0.number, "block number") }
+        let rows = try Self.transferColumns(transfers)
+        return try await transaction { connection in
+            let stored = try await upsertTransfers(network: network, rows, on: connection)
+            try await writeEvents(stored.map { (network, $0) }, on: connection)
+            if let checkpoint, let checkpointNumber {
+                try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network)", logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO monitor_blocks (network, number, hash, parent_hash)
+                    VALUES (\(network), \(checkpointNumber), \(checkpoint.hash.hex), \(checkpoint.parentHash.hex))
+                    """, logger: logger)
+                try await setCheckpoint(network: network, number: checkpointNumber, hash: checkpoint.hash, on: connection)
+            }
+            return stored
+        }
+    }
+
+    /// Rolls back to `ancestor`: see ``MonitorStore/rollback(network:to:)``. The ancestor is
+    /// also written to the window (replacing any other block at its height), so that the last
+    /// block of the window is always the checkpoint.
+    public func rollback(network: String, to ancestor: BlockRef) async throws -> [StoredTransfer] {
+        let number = try Self.int64(ancestor.number, "block number")
+        return try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE chain_transfers SET state = 'removed', removed_at = now()
+                WHERE network = \(network) AND block_number > \(number) AND state IN ('seen', 'confirmed')
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            let removed = try await Self.decodeTransfers(rows).sorted(by: Self.chainOrder)
+            try await writeEvents(removed, on: connection)
+            try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network) AND number > \(number)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO monitor_blocks (network, number, hash, parent_hash)
+                VALUES (\(network), \(number), \(ancestor.hash.hex), \(ancestor.parentHash.hex))
+                ON CONFLICT (network, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash
+                """, logger: logger)
+            try await setCheckpoint(network: network, number: number, hash: ancestor.hash, on: connection)
+            return removed.map(\.1)
+        }
+    }
+
+    // MARK: Transfers
+
+    public func unconfirmedTransfers(network: String) async throws -> [StoredTransfer] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM chain_transfers
+            WHERE network = \(network) AND state = 'seen' ORDER BY block_number, log_index, id
+            """, logger: logger)
+        return try await Self.decodeTransfers(rows).map(\.1)
+    }
+
+    public func confirm(ids: [Int64]) async throws -> [StoredTransfer] {
+        let ids = Array(Set(ids)).sorted()
+        guard !ids.isEmpty else { return [] }
+        return try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE chain_transfers SET state = 'confirmed', confirmed_at = now()
+                WHERE id = ANY(\(ids)::bigint[]) AND state = 'seen'
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            let confirmed = try await Self.decodeTransfers(rows).sorted(by: Self.chainOrder)
+            try await writeEvents(confirmed, on: connection)
+            return confirmed.map(\.1)
+        }
+    }
+
+    public func transfers(network: String) async throws -> [StoredTransfer] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM chain_transfers
+            WHERE network = \(network) ORDER BY block_number, log_index, id
+            """, logger: logger)
+        return try await Self.decodeTransfers(rows).map(\.1)
+    }
+
+    // MARK: Watched addresses
+
+    public func watchedAddresses(network: String) async throws -> (generation: Int64, addresses: Set<Address>) {
+        // One statement, so one snapshot: the generation matches the set.
+        let rows = try await client.query(
+            """
+            SELECT coalesce((SELECT generation FROM watch_generations WHERE network = \(network)), 0),
+                   coalesce((SELECT array_agg(address) FROM watched_addresses WHERE network = \(network)), '{}'::text[])
+            """, logger: logger)
+        for try await (generation, addresses) in rows.decode((Int64, [String]).self) {
+            var set = Set<Address>()
+            for text in addresses { set.insert(try Self.address(text, table: "watched_addresses")) }
+            return (generation, set)
+        }
+        return (0, [])
+    }
+
+    public func watchGeneration(network: String) async throws -> Int64 {
+        let rows = try await client.query(
+            "SELECT coalesce((SELECT generation FROM watch_generations WHERE network = \(network)), 0)", logger: logger)
+        return try await rows.decode(Int64.self).all().first ?? 0
+    }
+
+    /// Adds addresses; the generation moves on when at least one was not watched yet.
+    public func addWatched(network: String, addresses: [Address]) async throws {
+        let texts = Array(Set(addresses.map(\.lowercased))).sorted()
+        guard !texts.isEmpty else { return }
+        // One statement: the insert and the generation bump commit together.
+        try await client.query(
+            """
+            WITH added AS (
+                INSERT INTO watched_addresses (network, address)
+                SELECT \(network), a FROM unnest(\(texts)::text[]) AS a
+                ON CONFLICT (network, address) DO NOTHING
+                RETURNING 1
+            )
+            INSERT INTO watch_generations AS g (network, generation)
+            SELECT \(network), 1 WHERE EXISTS (SELECT 1 FROM added)
+            ON CONFLICT (network) DO UPDATE SET generation = g.generation + 1
+            """, logger: logger)
+    }
+
+    /// Removes addresses; the generation moves on when at least one was watched.
+    public func removeWatched(network: String, addresses: [Address]) async throws {
+        let texts = Array(Set(addresses.map(\.lowercased))).sorted()
+        guard !texts.isEmpty else { return }
+        try await client.query(
+            """
+            WITH removed AS (
+                DELETE FROM watched_addresses WHERE network = \(network) AND address = ANY(\(texts)::text[])
+                RETURNING 1
+            )
+            INSERT INTO watch_generations AS g (network, generation)
+            SELECT \(network), 1 WHERE EXISTS (SELECT 1 FROM removed)
+            ON CONFLICT (network) DO UPDATE SET generation = g.generation + 1
+            """, logger: logger)
+    }
+
+    // MARK: Balances
+
+    /// Stores the latest balances: each replaces the stored one for the same address and asset
+    /// (the last one wins when the list names a pair twice).
+    public func saveBalances(network: String, _ balances: [AddressBalance]) async throws {
+        var latest: [String: (address: String, asset: String, amount: String, block: Int64)] = [:]
+        var order: [String] = []
+        for balance in balances {
+            let asset = balance.token?.lowercased ?? "native"
+            let key = balance.address.lowercased + "/" + asset
+            if latest[key] == nil { order.append(key) }
+            latest[key] = (
+                balance.address.lowercased, asset, balance.amount.decimalString, try Self.int64(balance.blockNumber, "block number")
+            )
+        }
+        guard !order.isEmpty else { return }
+        let rows = order.map { latest[$0]! }
+        try await client.query(
+            """
+            INSERT INTO address_balances AS b (network, address, asset, amount, block_number, updated_at)
+            SELECT \(network), u.address, u.asset, u.amount::numeric, u.block_number, now()
+            FROM unnest(\(rows.map(\.address))::text[], \(rows.map(\.asset))::text[], \(rows.map(\.amount))::text[],
+                        \(rows.map(\.block))::bigint[]) AS u(address, asset, amount, block_number)
+            ON CONFLICT (network, address, asset) DO UPDATE
+                SET amount = EXCLUDED.amount, block_number = EXCLUDED.block_number, updated_at = now()
+            """, logger: logger)
+    }
+
+    /// The stored balances of `network`, by address, native currency first, then by token.
+    public func balances(network: String) async throws -> [AddressBalance] {
+        let rows = try await client.query(
+            """
+            SELECT address, asset, amount::text, block_number FROM address_balances
+            WHERE network = \(network) ORDER BY address, asset = 'native' DESC, asset
+            """, logger: logger)
+        var out: [AddressBalance] = []
+        for try await (address, asset, amount, block) in rows.decode((String, String, String, Int64).self) {
+            out.append(
+                AddressBalance(
+                    address: try Self.address(address, table: "address_balances"),
+                    token: asset == "native" ? nil : try Self.address(asset, table: "address_balances"),
+                    amount: try Self.amount(amount, table: "address_balances"),
+                    blockNumber: try Self.uint64(block, table: "address_balances")))
+        }
+        return out
+    }
+
+    // MARK: Internals
+
+    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back
+    /// when it throws (the error is rethrown as is).
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// The columns of a transfer row, in the order ``decodeTransfers(_:)`` reads them.
+    static let columns =
+        "network, id, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount::text, state"
+
+    /// Transfers as column arrays for `unnest`, without duplicates of one row key.
+    struct TransferColumns {
+        var chainId: [Int64] = []
+        var blockNumber: [Int64] = []
+        var blockHash: [String] = []
+        var txHash: [String] = []
+        var logIndex: [Int32] = []
+        var token: [String] = []
+        var from: [String] = []
+        var to: [String] = []
+        var amount: [String] = []
+        var isEmpty: Bool { chainId.isEmpty }
+    }
+
+    static func transferColumns(_ transfers: [ObservedTransfer]) throws -> TransferColumns {
+        var columns = TransferColumns()
+        var keys = Set<String>()
+        for transfer in transfers {
+            guard transfer.chainId > 0 else { throw StoreError.valueOutOfRange(field: "chain id", value: "0") }
+            let key = "\(transfer.chainId)/\(transfer.transactionHash.hex)/\(transfer.logIndex)/\(transfer.blockHash.hex)"
+            guard keys.insert(key).inserted else { continue }
+            columns.chainId.append(try int64(transfer.chainId, "chain id"))
+            columns.blockNumber.append(try int64(transfer.blockNumber, "block number"))
+            columns.blockHash.append(transfer.blockHash.hex)
+            columns.txHash.append(transfer.transactionHash.hex)
+            guard let logIndex = Int32(exactly: transfer.logIndex) else {
+                throw StoreError.valueOutOfRange(field: "log index", value: "\(transfer.logIndex)")
+            }
+            columns.logIndex.append(logIndex)
+            columns.token.append(transfer.token.lowercased)
+            columns.from.append(transfer.from.lowercased)
+            columns.to.append(transfer.to.lowercased)
+            columns.amount.append(transfer.amount.decimalString)
+        }
+        return columns
+    }
+
+    /// Inserts new rows as `seen`, revives exact rows that are `removed`, leaves the others;
+    /// returns the rows inserted or revived, in chain order.
+    func upsertTransfers(network: String, _ rows: TransferColumns, on connection: PostgresConnection) async throws -> [StoredTransfer] {
+        guard !rows.isEmpty else { return [] }
+        let result = try await connection.query(
+            """
+            INSERT INTO chain_transfers AS t
+                (network, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state, seen_at)
+            SELECT \(network), u.chain_id, u.block_number, u.block_hash, u.tx_hash, u.log_index, u.token, u.from_address,
+                   u.to_address, u.amount::numeric, 'seen', now()
+            FROM unnest(\(rows.chainId)::bigint[], \(rows.blockNumber)::bigint[], \(rows.blockHash)::text[], \(rows.txHash)::text[],
+                        \(rows.logIndex)::int[], \(rows.token)::text[], \(rows.from)::text[], \(rows.to)::text[], \(rows.amount)::text[])
+                 WITH ORDINALITY AS u(chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, ord)
+            ORDER BY u.ord
+            ON CONFLICT ON CONSTRAINT chain_transfers_log_key DO UPDATE
+                SET state = 'seen', seen_at = now(), confirmed_at = NULL, removed_at = NULL
+                WHERE t.state = 'removed' AND t.network = EXCLUDED.network
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger)
+        return try await Self.decodeTransfers(result).sorted(by: Self.chainOrder).map(\.1)
+    }
+
+    /// Writes one outbox event per changed transfer, in the order given.
+    func writeEvents(_ changes: [(String, StoredTransfer)], on connection: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var types: [String] = []
+        var payloads: [String] = []
+        for (network, stored) in changes {
+            let payload = TransferEventPayload(network: network, transfer: stored.transfer, state: stored.state)
+            types.append(TransferEventPayload.eventType(for: stored.state))
+            payloads.append(String(decoding: try encoder.encode(payload), as: UTF8.self))
+        }
+        try await connection.query(
+            """
+            INSERT INTO outbox_events (type, payload)
+            SELECT e.type, e.payload::jsonb FROM unnest(\(types)::text[], \(payloads)::text[]) WITH ORDINALITY AS e(type, payload, ord)
+            ORDER BY e.ord
+            """, logger: logger)
+    }
+
+    func setCheckpoint(network: String, number: Int64, hash: BlockHash, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO monitor_checkpoints (network, number, hash, updated_at) VALUES (\(network), \(number), \(hash.hex), now())
+            ON CONFLICT (network) DO UPDATE SET number = EXCLUDED.number, hash = EXCLUDED.hash, updated_at = now()
+            """, logger: logger)
+    }
+
+    static func decodeTransfers(_ rows: PostgresRowSequence) async throws -> [(String, StoredTransfer)] {
+        var out: [(String, StoredTransfer)] = []
+        let table = "chain_transfers"
+        for try await (network, id, chainId, blockNumber, blockHash, txHash, logIndex, token, from, to, amount, state) in rows.decode(
+            (String, Int64, Int64, Int64, String, String, Int32, String, String, String, String, String).self)
+        {
+            guard let state = TransferState(rawValue: state) else { throw StoreError.corruptRow(table: table, reason: "state '\(state)'") }
+            guard let blockHash = try? BlockHash(hex: blockHash), let txHash = try? TxHash(hex: txHash), logIndex >= 0 else {
+                throw StoreError.corruptRow(table: table, reason: "row \(id) has a malformed hash or log index")
+            }
+            let transfer = ObservedTransfer(
+                chainId: try uint64(chainId, table: table), blockNumber: try uint64(blockNumber, table: table), blockHash: blockHash,
+                transactionHash: txHash, logIndex: UInt64(logIndex), token: try address(token, table: table),
+                from: try address(from, table: table), to: try address(to, table: table), amount: try Self.amount(amount, table: table))
+            out.append((network, StoredTransfer(id: id, transfer: transfer, state: state)))
+        }
+        return out
+    }
+
+    static func chainOrder(_ a: (String, StoredTransfer), _ b: (String, StoredTransfer)) -> Bool {
+        (a.1.transfer.blockNumber, a.1.transfer.logIndex, a.1.id) < (b.1.transfer.blockNumber, b.1.transfer.logIndex, b.1.id)
+    }
+
+    static func blockRef(number: Int64, hash: String, parentHash: String) throws -> BlockRef {
+        guard let hash = try? BlockHash(hex: hash), let parent = try? BlockHash(hex: parentHash) else {
+            throw StoreError.corruptRow(table: "monitor_blocks", reason: "block #\(number) has a malformed hash")
+        }
+        return BlockRef(number: try uint64(number, table: "monitor_blocks"), hash: hash, parentHash: parent)
+    }
+
+    static func int64(_ value: UInt64, _ field: String) throws -> Int64 {
+        guard let value = Int64(exactly: value) else { throw StoreError.valueOutOfRange(field: field, value: "\(value)") }
+        return value
+    }
+
+    static func uint64(_ value: Int64, table: String) throws -> UInt64 {
+        guard let value = UInt64(exactly: value) else { throw StoreError.corruptRow(table: table, reason: "negative number \(value)") }
+        return value
+    }
+
+    static func address(_ text: String, table: String) throws -> Address {
+        do { return try Address(text) } catch { throw StoreError.corruptRow(table: table, reason: "\(error)") }
+    }
+
+    static func amount(_ text: String, table: String) throws -> UInt256 {
+        do { return try UInt256(decimal: text) } catch { throw StoreError.corruptRow(table: table, reason: "amount '\(text)': \(error)") }
+    }
+
+    static func describe(_ transfer: ObservedTransfer) -> String {
+        "\(transfer.transactionHash):\(transfer.logIndex) in #\(transfer.blockNumber) \(transfer.blockHash)"
+    }
+}

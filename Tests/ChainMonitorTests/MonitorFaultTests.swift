@@ -1,0 +1,125 @@
+import ChainMonitor
+import ChainRPC
+import EthereumCore
+import Foundation
+import Testing
+import TestSupport
+
+/// Lying providers do not make the monitor miss a payment, and claims are verified.
+@Suite(.serialized) struct MonitorFaultTests {
+    /// The only provider answers the newest block's logs with []: the monitor does not move
+    /// past that block until the logs come back, so the payment is found, never skipped.
+    @Test func emptyLogsForTheNewestBlockMissNothing() async throws {
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
+        let harness = try await MonitorHarness(chain: chain, store: try await makeStore(), confirmations: 2, clients: [proxy.client()])
+        try await harness.poll()
+        try await proxy.fault("empty_logs_newest")
+        try await chain.transfer(token: chain.usdc, from: 1, to: harness.merchant, amount: 31)
+        let block = try await chain.head()
+        await #expect(throws: (any Error).self) { try await harness.poll() }
+        #expect(try await harness.rows().isEmpty)
+        try await chain.mine()
+        try await harness.poll()
+        let rows = try await harness.rows()
+        #expect(rows.map(\.transfer.blockNumber) == [block])
+        #expect(rows.map(\.transfer.amount) == [31])
+        #expect(rows.map(\.state) == [.confirmed])
+    }
+
+    /// A provider 5 blocks behind beside an honest one: the monitor goes only as far as both
+    /// serve, and finds the payment once the laggard catches up.
+    @Test func staleHeadMissesNothing() async throws {
+        let chain = try await Devchain()
+        try await chain.mine(10)
+        let proxy = try await FaultProxy(upstream: chain.url)
+        try await proxy.fault("stale_head", ["behind": 5])
+        let harness = try await MonitorHarness(
+            chain: chain, store: try await makeStore(), confirmations: 2, clients: [proxy.client(), chain.client()])
+        try await harness.poll()
+        try await chain.transfer(token: chain.usdt, from: 2, to: harness.merchant, amount: 8)
+        let report = try await harness.poll()
+        #expect(report.tip == (try await chain.head()) - 5)
+        #expect(try await harness.rows().isEmpty)
+        try await chain.mine(6)
+        try await harness.poll()
+        #expect(try await harness.rows().map(\.transfer.amount) == [8])
+    }
+
+    @Test func balancesOfConfiguredAddresses() async throws {
+        let chain = try await Devchain()
+        let wallet = try Address("0x00000000000000000000000000000000000d0d03")
+        try await chain.transfer(token: chain.usdc, from: 1, to: wallet, amount: 1_500_000)
+        try await chain.transfer(token: chain.usdt, from: 1, to: wallet, amount: 250)
+        var configuration = ChainMonitor.Configuration(network: try MonitorHarness.devnet(chain), confirmations: 2)
+        configuration.balanceAddresses = [wallet]
+        let monitor = ChainMonitor(pool: testPool([chain.client()]), store: try await makeStore(), configuration: configuration)
+        try await monitor.pollOnce()
+        let balances = await monitor.balances
+        #expect(balances.first { $0.token == chain.usdc }?.amount == 1_500_000)
+        #expect(balances.first { $0.token == chain.usdt }?.amount == 250)
+        #expect(balances.first { $0.token == nil }?.amount == 0)
+        #expect(balances.allSatisfy { $0.address == wallet && $0.blockNumber == 4 })
+    }
+
+    @Test func watchListChangesWhileRunning() async throws {
+        let chain = try await Devchain()
+        let store = try await makeStore()
+        let harness = try await MonitorHarness(chain: chain, store: store, confirmations: 2)
+        let second = try Address("0x00000000000000000000000000000000000d0d02")
+        try await harness.poll()
+        try await chain.transfer(token: chain.usdc, from: 1, to: second, amount: 1)
+        try await harness.poll()
+        #expect(try await harness.rows().isEmpty, "not watched yet")
+        try await harness.monitor.watch([second])
+        try await chain.transfer(token: chain.usdc, from: 1, to: second, amount: 2)
+        try await harness.monitor.unwatch([harness.merchant])
+        try await chain.transfer(token: chain.usdc, from: 1, to: harness.merchant, amount: 3)
+        try await harness.poll()
+        #expect(try await harness.rows().map(\.transfer.amount) == [2])
+        #expect(await harness.monitor.watchedAddresses == [second])
+    }
+
+    @Test func claimedTransactionIsVerified() async throws {
+        let chain = try await Devchain()
+        let harness = try await MonitorHarness(chain: chain, store: try await makeStore(), confirmations: 2)
+        try await harness.poll()
+        let hash = try await chain.transfer(token: chain.usdt, from: 1, to: harness.merchant, amount: 500)
+        try await chain.mine(2)
+        try await harness.poll()
+        guard case .verified(let transfer, let confirmations) = try await harness.monitor.verifyClaim(
+            hash, token: chain.usdt, to: harness.merchant, amount: 500)
+        else { Issue.record("a real payment verifies"); return }
+        #expect(transfer.amount == 500)
+        #expect(transfer.transactionHash == hash)
+        #expect(confirmations == 3)
+        #expect(try await harness.monitor.verifyClaim(hash, token: chain.usdt, to: harness.merchant, amount: 501) == .noMatchingTransfer)
+        #expect(try await harness.monitor.verifyClaim(hash, token: chain.usdc, to: harness.merchant) == .noMatchingTransfer)
+        let unknown = TxHash(raw: Keccak256.hash(text: "no such transaction"))
+        #expect(try await harness.monitor.verifyClaim(unknown, token: chain.usdt, to: harness.merchant) == .notFound)
+        // A transfer above the balance reverts: mined with status 0.
+        let key = chain.keys[5]
+        let nonce = try await chain.client().request(.transactionCount(key.address, .pending), parse: RPCParse.uint64)
+        let failing = Transaction(
+            type: .dynamicFee, chainId: chain.chainId, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000,
+            gasLimit: 100_000, to: chain.usdt, data: ERC20.transferCallData(to: harness.merchant, amount: UInt256.max))
+        let failed = try await chain.send(failing.signed(with: key).raw)
+        #expect(try await harness.monitor.verifyClaim(failed, token: chain.usdt, to: harness.merchant) == .reverted)
+    }
+
+    @Test func fabricatedReceiptIsNotTrustedUnderQuorum() async throws {
+        let chain = try await Devchain()
+        let proxy = try await FaultProxy(upstream: chain.url)
+        let merchant = try Address("0x00000000000000000000000000000000000d0d01")
+        try await chain.transfer(token: chain.usdc, from: 1, to: try Address("0x00000000000000000000000000000000000d0d55"), amount: 1)
+        try await proxy.fault("fabricate_transfer", ["token": chain.usdc.lowercased, "to": merchant.lowercased, "amount": "999000000"])
+        let filter = LogFilter.transfers(.range(from: .number(0), to: .latest), tokens: [chain.usdc], to: [merchant])
+        let fake = try #require(try await proxy.client().request(.logs(filter), parse: RPCParse.logs).first?.transactionHash)
+        var configuration = ChainMonitor.Configuration(network: try await MonitorHarness.devnet(chain), confirmations: 2)
+        configuration.pollInterval = .milliseconds(100)
+        let monitor = ChainMonitor(pool: testPool([proxy.client(), chain.client()], quorum: 2), store: try await makeStore(), configuration: configuration)
+        await #expect(throws: RPCFailure.self) { try await monitor.verifyClaim(fake, token: chain.usdc, to: merchant) }
+        let lone = ChainMonitor(pool: testPool([proxy.client()]), store: try await makeStore(), configuration: configuration)
+        #expect(try await lone.verifyClaim(fake, token: chain.usdc, to: merchant) == .notCanonical, "the invented block hash is not the chain's")
+    }
+}
