@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Keystore", targets: ["Keystore"]),
         .library(name: "ChainConfig", targets: ["ChainConfig"]),
         .library(name: "ChainRPC", targets: ["ChainRPC"]),
+        .library(name: "GatewayDomain", targets: ["GatewayDomain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,6 +70,8 @@ let package = Package(
             ],
             resources: [.embedInCode("Migrations")]
         ),
+        // The gateway domain: payment sessions as pure values (no framework imports).
+        .target(name: "GatewayDomain", dependencies: ["EthereumCore"]),
         // The `gateway` executable: composes the modules above.
         .executableTarget(
             name: "GatewayCLI",
@@ -124,6 +127,7 @@ let package = Package(
         ),
         // Needs the devchain and the fault proxy (Scripts/setup installs what they need).
         .testTarget(name: "ChainRPCIntegrationTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
+        .testTarget(name: "GatewayDomainTests", dependencies: ["GatewayDomain", "EthereumCore"]),
         .testTarget(name: "GatewayCLITests", dependencies: ["EthereumCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -155,6 +155,8 @@ public actor ProviderPool {
             if let head = try? await attempt(index, .blockNumber, parse: RPCParse.uint64) {
                 heads.record(head: head, provider: index)
                 answered.insert(index)
+                Gauge(label: "rpc_provider_head", dimensions: [("network", network), ("provider", members[index].client.transport.displayURL)])
+                    .record(Int64(head))
             } else {
                 heads.forget(provider: index)
             }

