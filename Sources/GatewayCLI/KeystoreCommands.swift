@@ -76,16 +76,7 @@ struct KeystoreCommand: ParsableCommand {
         @OptionGroup var options: WriteOptions
 
         func run() throws {
-            guard let data = FileManager.default.contents(atPath: privateKeyFile) else {
-                throw KeystoreCLIError("cannot read private key file \(privateKeyFile)")
-            }
-            let key: PrivateKey
-            do {
-                key = try PrivateKey(hex: String(decoding: data, as: UTF8.self))
-            } catch {
-                throw KeystoreCLIError("private key file \(privateKeyFile): \(error)")
-            }
-            try KeystoreCommand.writeKeystore(key, options: options)
+            try KeystoreCommand.writeKeystore(try loadPrivateKey(privateKeyFile), options: options)
         }
     }
 
@@ -105,12 +96,12 @@ struct KeystoreCommand: ParsableCommand {
         func run() throws {
             let passphrase = try KeystoreCommand.readPassphrase(passphraseFile, allowEmpty: true)
             guard let json = FileManager.default.contents(atPath: file) else {
-                throw KeystoreCLIError("cannot read keystore file \(file)")
+                throw CLIError("cannot read keystore file \(file)")
             }
             do {
                 print(try Keystore.decrypt(json: json, passphrase: passphrase).address.checksummed)
             } catch {
-                throw KeystoreCLIError("\(file): \(error)")
+                throw CLIError("\(file): \(error)")
             }
         }
     }
@@ -121,7 +112,7 @@ struct KeystoreCommand: ParsableCommand {
     /// The passphrase in `path`: its content minus one trailing `\n` or `\r\n`, as UTF-8.
     static func readPassphrase(_ path: String, allowEmpty: Bool) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeystoreCLIError("cannot read passphrase file \(path)")
+            throw CLIError("cannot read passphrase file \(path)")
         }
         var bytes = [UInt8](data)
         if bytes.last == 0x0A {
@@ -129,10 +120,10 @@ struct KeystoreCommand: ParsableCommand {
             if bytes.last == 0x0D { bytes.removeLast() }
         }
         guard let passphrase = String(validating: bytes, as: UTF8.self) else {
-            throw KeystoreCLIError("passphrase file \(path) is not valid UTF-8")
+            throw CLIError("passphrase file \(path) is not valid UTF-8")
         }
         if passphrase.isEmpty && !allowEmpty {
-            throw KeystoreCLIError("passphrase file \(path) is empty; a new keystore needs a non-empty passphrase")
+            throw CLIError("passphrase file \(path) is empty; a new keystore needs a non-empty passphrase")
         }
         return passphrase
     }
@@ -143,14 +134,14 @@ struct KeystoreCommand: ParsableCommand {
         let path = options.out
         // Fail before the slow key derivation when the target is already taken.
         guard !FileManager.default.fileExists(atPath: path) else {
-            throw KeystoreCLIError("\(path) already exists; refusing to overwrite it")
+            throw CLIError("\(path) already exists; refusing to overwrite it")
         }
         let passphrase = try readPassphrase(options.passphraseFile, allowEmpty: false)
         let json: Data
         do {
             json = try Keystore.encrypt(key, passphrase: passphrase, kdf: .scrypt(n: options.scryptN, r: 8, p: 1))
         } catch {
-            throw KeystoreCLIError("cannot encrypt the key: \(error)")
+            throw CLIError("cannot encrypt the key: \(error)")
         }
         try createExclusively(path, contents: json)
 
@@ -166,7 +157,7 @@ struct KeystoreCommand: ParsableCommand {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw KeystoreCLIError("cannot create \(path): \(reason)")
+            throw CLIError("cannot create \(path): \(reason)")
         }
         var failure: String? = nil
         if fchmod(descriptor, 0o600) != 0 { failure = String(cString: strerror(errno)) }
@@ -182,13 +173,7 @@ struct KeystoreCommand: ParsableCommand {
         if close(descriptor) != 0 && failure == nil { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(path)
-            throw KeystoreCLIError("cannot write \(path): \(failure)")
+            throw CLIError("cannot write \(path): \(failure)")
         }
     }
-}
-
-/// A keystore command failure, reported on standard error. Never holds key material or passphrases.
-struct KeystoreCLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
