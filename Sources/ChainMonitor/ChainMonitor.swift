@@ -35,6 +35,8 @@ public actor ChainMonitor {
         /// Ranged `eth_getLogs` is used for blocks older than the window when the monitor is
         /// more than this many blocks behind.
         public var rangeCatchUpThreshold: UInt64 = 64
+        /// Blocks per catch-up step: each step is one transaction and one progress line.
+        public var catchUpChunk: UInt64 = 20_000
 
         /// Defaults from the network's definition: its depth (or `confirmations`), its finality
         /// mode, a poll interval of half a block (0.2 s to 5 s) and its reorg window.
@@ -143,8 +145,9 @@ public actor ChainMonitor {
         while next <= head {
             let deepEnd = head >= UInt64(configuration.windowSize) ? head - UInt64(configuration.windowSize) : 0
             if deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
-                try await catchUp(from: next, to: deepEnd)
-                next = deepEnd + 1
+                let end = min(deepEnd, next + max(1, configuration.catchUpChunk) - 1)
+                try await catchUp(from: next, to: end, head: head)
+                next = end + 1
                 continue
             }
             let calls = await pool.callCount
@@ -245,8 +248,8 @@ public actor ChainMonitor {
     }
 
     /// Blocks older than the reorg window, read with ranged `eth_getLogs` (adaptive ranges),
-    /// recorded in one transaction with the checkpoint moved to `to`.
-    func catchUp(from: UInt64, to: UInt64) async throws {
+    /// recorded in one transaction with the checkpoint moved to `to`; progress is logged.
+    func catchUp(from: UInt64, to: UInt64, head: UInt64) async throws {
         guard let end = try await fetchBlock(to) else { throw MonitorError.blockUnavailable(to) }
         let recipients = watched.count <= 500 ? Array(watched) : []
         let tokens = self.tokens
@@ -255,7 +258,9 @@ public actor ChainMonitor {
         }
         let stored = try await store.commitRange(network: name, transfers: logs.compactMap { observedTransfer($0) }, checkpoint: end.ref)
         window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
-        logger.info("caught up", metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "transfers": "\(stored.count)"])
+        logger.info(
+            "catching up", metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
+        Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(head) - Int64(to))
         for row in stored {
             publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
         }

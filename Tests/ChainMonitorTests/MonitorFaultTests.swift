@@ -123,3 +123,35 @@ import TestSupport
         #expect(try await lone.verifyClaim(fake, token: chain.usdc, to: merchant) == .notCanonical, "the invented block hash is not the chain's")
     }
 }
+
+/// Far behind, blocks older than the window are read with ranged eth_getLogs in chunks, and
+/// the blocks of the window one by one: nothing is missed and deep transfers confirm.
+@Suite(.serialized) struct MonitorCatchUpTests {
+    @Test func catchesUpOverRangesThenFollowsBlocks() async throws {
+        let chain = try await Devchain()
+        let merchant = try Address("0x00000000000000000000000000000000000d0d01")
+        var hashes = [TxHash]()
+        for round in 0..<6 {
+            hashes.append(try await chain.transfer(token: round % 2 == 0 ? chain.usdc : chain.usdt, from: 1, to: merchant, amount: UInt256(UInt64(round + 1))))
+            try await chain.mine(25)
+        }
+        let store = try await makeStore()
+        try await store.addWatched(network: "devnet", addresses: [merchant])
+        var configuration = ChainMonitor.Configuration(network: try MonitorHarness.devnet(chain), confirmations: 2)
+        configuration.windowSize = 8
+        configuration.rangeCatchUpThreshold = 16
+        configuration.catchUpChunk = 40
+        configuration.start = .block(1)
+        let proxy = try await FaultProxy(upstream: chain.url)
+        let monitor = ChainMonitor(pool: testPool([proxy.client()]), store: store, configuration: configuration)
+        let report = try await monitor.pollOnce()
+        let head = try await chain.head()
+        #expect(report.tip == head)
+        let rows = try await store.transfers(network: "devnet")
+        #expect(rows.map(\.transfer.transactionHash) == hashes)
+        #expect(rows.allSatisfy { $0.state == .confirmed })
+        let calls = try await proxy.calls()
+        #expect((calls["eth_getLogs"] ?? 0) < Int(head) / 2, "old blocks were read by range, not block by block")
+        #expect(try await store.loadWindow(network: "devnet").last?.number == head)
+    }
+}
