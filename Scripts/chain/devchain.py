@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 import chain_node
+from http_body import read_chunked
 from rpc_methods import Dispatcher
 
 HERE = Path(__file__).resolve().parent
@@ -118,15 +119,7 @@ class RpcHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> Optional[bytes]:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            return read_chunked(self.rfile)
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self._send(413, b"content length too large\n", "text/plain")

@@ -74,7 +74,8 @@ public actor ChainMonitor {
     public private(set) var balances: [AddressBalance] = []
     public nonisolated let events: AsyncStream<MonitorEvent>
     let continuation: AsyncStream<MonitorEvent>.Continuation
-    var tokens: [Address] { configuration.network.tokens.compactMap(\.address) }
+    /// The network's token contracts, looked up for every log.
+    let tokens: [Address]
     var name: String { configuration.network.name }
 
     public init(pool: ProviderPool, store: any MonitorStore, configuration: Configuration, logger: Logger = Logger(label: "gateway.monitor")) {
@@ -83,6 +84,7 @@ public actor ChainMonitor {
         self.configuration = configuration
         self.logger = logger
         self.window = ReorgWindow(capacity: configuration.windowSize)
+        self.tokens = configuration.network.tokens.compactMap(\.address)
         (events, continuation) = AsyncStream.makeStream(of: MonitorEvent.self, bufferingPolicy: .bufferingNewest(100_000))
     }
 

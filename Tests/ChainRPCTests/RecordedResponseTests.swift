@@ -123,6 +123,30 @@ func replay<T: Sendable>(_ recorded: RecordedCase, _ parse: @escaping @Sendable 
     return (result, transport)
 }
 
+/// Replays `recorded` and checks every outcome that carries no value: a JSON-RPC error comes
+/// back as exactly that error, an answer with neither result nor error (erigon's answer to a
+/// fee history past its head) is malformed, and a
+/// `null` result gives `null`. Returns the decoding outcome and the recorded JSON result when
+/// the node answered with a value, nil otherwise.
+func replayValue<T: Sendable & Equatable>(
+    _ recorded: RecordedCase, _ parse: @escaping @Sendable (Any) throws(RPCFailure) -> T, null: Result<T, RPCFailure>,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async -> (result: Result<T, RPCFailure>, value: Any)? {
+    let (result, transport) = await replay(recorded, parse)
+    #expect(transport.methods == [recorded.method], sourceLocation: sourceLocation)
+    switch RecordedExpectation(recorded.envelope) {
+    case .null:
+        #expect(result == null, sourceLocation: sourceLocation)
+    case .rpc(let code, let message):
+        #expect(result == .failure(.rpc(code: code, message: message)), sourceLocation: sourceLocation)
+    case .neitherResultNorError:
+        #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")), sourceLocation: sourceLocation)
+    case .value(let value):
+        return (result, value)
+    }
+    return nil
+}
+
 // MARK: Field-by-field comparison with the JSON
 
 private func string(_ object: [String: Any], _ key: String) -> String { (object[key] as? String ?? "<missing \(key)>").lowercased() }
@@ -180,33 +204,23 @@ func checkLog(_ log: RPCLog, against json: [String: Any], sourceLocation: Source
 
     @Test(arguments: RecordedVectors.cases(["eth_getBlockByNumber", "eth_getBlockByHash"]))
     func block(_ recorded: RecordedCase) async throws {
-        let (result, transport) = await replay(recorded, RPCParse.block)
-        #expect(transport.methods == [recorded.method])
-        switch RecordedExpectation(recorded.envelope) {
-        case .null:
-            #expect(result == .success(nil))
-        case .rpc(let code, let message):
-            #expect(result == .failure(.rpc(code: code, message: message)))
-        case .neitherResultNorError:
-            #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")))
-        case .value(let value):
-            let json = try #require(value as? [String: Any])
-            let block = try #require(try result.get())
-            #expect(block.number == number(json, "number"))
-            #expect(block.hash.hex == string(json, "hash"))
-            #expect(block.parentHash.hex == string(json, "parentHash"))
-            #expect(block.timestamp == number(json, "timestamp"))
-            #expect(block.gasUsed == number(json, "gasUsed"))
-            #expect(block.gasLimit == number(json, "gasLimit"))
-            #expect(Hex.encode(block.logsBloom) == string(json, "logsBloom"))
-            #expect(block.baseFeePerGas?.hexQuantity == (json["baseFeePerGas"] as? String).map(canonicalQuantity))
-            let transactions = try #require(json["transactions"] as? [Any])
-            let hashes = transactions.map { entry in
-                ((entry as? String) ?? ((entry as? [String: Any])?["hash"] as? String) ?? "<none>").lowercased()
-            }
-            #expect(block.transactions.count == transactions.count)
-            #expect(block.transactions.map(\.hex) == hashes)
+        guard let (result, value) = await replayValue(recorded, RPCParse.block, null: .success(nil)) else { return }
+        let json = try #require(value as? [String: Any])
+        let block = try #require(try result.get())
+        #expect(block.number == number(json, "number"))
+        #expect(block.hash.hex == string(json, "hash"))
+        #expect(block.parentHash.hex == string(json, "parentHash"))
+        #expect(block.timestamp == number(json, "timestamp"))
+        #expect(block.gasUsed == number(json, "gasUsed"))
+        #expect(block.gasLimit == number(json, "gasLimit"))
+        #expect(Hex.encode(block.logsBloom) == string(json, "logsBloom"))
+        #expect(block.baseFeePerGas?.hexQuantity == (json["baseFeePerGas"] as? String).map(canonicalQuantity))
+        let transactions = try #require(json["transactions"] as? [Any])
+        let hashes = transactions.map { entry in
+            ((entry as? String) ?? ((entry as? [String: Any])?["hash"] as? String) ?? "<none>").lowercased()
         }
+        #expect(block.transactions.count == transactions.count)
+        #expect(block.transactions.map(\.hex) == hashes)
     }
 
     /// A few blocks pinned to exact numbers, so a silent change in the files is noticed.
@@ -237,21 +251,11 @@ func checkLog(_ log: RPCLog, against json: [String: Any], sourceLocation: Source
 
     @Test(arguments: RecordedVectors.cases(["eth_getLogs", "eth_getFilterLogs"]))
     func logs(_ recorded: RecordedCase) async throws {
-        let (result, transport) = await replay(recorded, RPCParse.logs)
-        #expect(transport.methods == [recorded.method])
-        switch RecordedExpectation(recorded.envelope) {
-        case .null:
-            #expect(result == .failure(.nullResult("eth_getLogs")))
-        case .rpc(let code, let message):
-            #expect(result == .failure(.rpc(code: code, message: message)))
-        case .neitherResultNorError:
-            #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")))
-        case .value(let value):
-            let list = try #require(value as? [[String: Any]])
-            let logs = try result.get()
-            #expect(logs.count == list.count)
-            for (log, json) in zip(logs, list) { checkLog(log, against: json) }
-        }
+        guard let (result, value) = await replayValue(recorded, RPCParse.logs, null: .failure(.nullResult("eth_getLogs"))) else { return }
+        let list = try #require(value as? [[String: Any]])
+        let logs = try result.get()
+        #expect(logs.count == list.count)
+        for (log, json) in zip(logs, list) { checkLog(log, against: json) }
     }
 
     /// A `null` answer to `eth_getLogs` is an error, never an empty list (rule 2).
@@ -292,96 +296,65 @@ func checkLog(_ log: RPCLog, against json: [String: Any], sourceLocation: Source
 
     @Test(arguments: RecordedVectors.cases(["eth_getTransactionReceipt"]))
     func receipt(_ recorded: RecordedCase) async throws {
-        let (result, transport) = await replay(recorded, RPCParse.receipt)
-        #expect(transport.methods == [recorded.method])
-        switch RecordedExpectation(recorded.envelope) {
-        case .null:
-            #expect(result == .success(nil))
-        case .rpc(let code, let message):
-            #expect(result == .failure(.rpc(code: code, message: message)))
-        case .neitherResultNorError:
-            #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")))
-        case .value(let value):
-            let json = try #require(value as? [String: Any])
-            if Self.statusLessReceipts.contains(recorded.name) {
-                #expect(json["status"] == nil && json["root"] is String)
-                #expect(result == .failure(.malformed("receipt.status: missing or not a string")))
-                return
-            }
-            let receipt = try #require(try result.get())
-            #expect(receipt.transactionHash.hex == string(json, "transactionHash"))
-            #expect(receipt.blockHash.hex == string(json, "blockHash"))
-            #expect(receipt.blockNumber == number(json, "blockNumber"))
-            #expect(receipt.transactionIndex == number(json, "transactionIndex"))
-            #expect(receipt.from.lowercased == string(json, "from"))
-            #expect(receipt.to?.lowercased == (json["to"] as? String)?.lowercased())
-            #expect(receipt.status == number(json, "status"))
-            #expect(receipt.gasUsed == number(json, "gasUsed"))
-            #expect(receipt.effectiveGasPrice?.hexQuantity == (json["effectiveGasPrice"] as? String).map(canonicalQuantity))
-            #expect(receipt.contractAddress?.lowercased == (json["contractAddress"] as? String)?.lowercased())
-            #expect(Hex.encode(receipt.logsBloom) == string(json, "logsBloom"))
-            let logs = try #require(json["logs"] as? [[String: Any]])
-            #expect(receipt.logs.count == logs.count)
-            for (log, logJSON) in zip(receipt.logs, logs) { checkLog(log, against: logJSON) }
+        guard let (result, value) = await replayValue(recorded, RPCParse.receipt, null: .success(nil)) else { return }
+        let json = try #require(value as? [String: Any])
+        if Self.statusLessReceipts.contains(recorded.name) {
+            #expect(json["status"] == nil && json["root"] is String)
+            #expect(result == .failure(.malformed("receipt.status: missing or not a string")))
+            return
         }
+        let receipt = try #require(try result.get())
+        #expect(receipt.transactionHash.hex == string(json, "transactionHash"))
+        #expect(receipt.blockHash.hex == string(json, "blockHash"))
+        #expect(receipt.blockNumber == number(json, "blockNumber"))
+        #expect(receipt.transactionIndex == number(json, "transactionIndex"))
+        #expect(receipt.from.lowercased == string(json, "from"))
+        #expect(receipt.to?.lowercased == (json["to"] as? String)?.lowercased())
+        #expect(receipt.status == number(json, "status"))
+        #expect(receipt.gasUsed == number(json, "gasUsed"))
+        #expect(receipt.effectiveGasPrice?.hexQuantity == (json["effectiveGasPrice"] as? String).map(canonicalQuantity))
+        #expect(receipt.contractAddress?.lowercased == (json["contractAddress"] as? String)?.lowercased())
+        #expect(Hex.encode(receipt.logsBloom) == string(json, "logsBloom"))
+        let logs = try #require(json["logs"] as? [[String: Any]])
+        #expect(receipt.logs.count == logs.count)
+        for (log, logJSON) in zip(receipt.logs, logs) { checkLog(log, against: logJSON) }
     }
 
     // MARK: Transactions
 
     @Test(arguments: RecordedVectors.cases(["eth_getTransactionByHash"]))
     func transaction(_ recorded: RecordedCase) async throws {
-        let (result, transport) = await replay(recorded, RPCParse.transaction)
-        #expect(transport.methods == [recorded.method])
-        switch RecordedExpectation(recorded.envelope) {
-        case .null:
-            #expect(result == .success(nil))
-        case .rpc(let code, let message):
-            #expect(result == .failure(.rpc(code: code, message: message)))
-        case .neitherResultNorError:
-            #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")))
-        case .value(let value):
-            let json = try #require(value as? [String: Any])
-            let transaction = try #require(try result.get())
-            #expect(transaction.hash.hex == string(json, "hash"))
-            #expect(transaction.type == ((json["type"] as? String).flatMap(hexUInt64) ?? 0))
-            #expect(transaction.from.lowercased == string(json, "from"))
-            #expect(transaction.to?.lowercased == (json["to"] as? String)?.lowercased())
-            #expect(transaction.nonce == number(json, "nonce"))
-            #expect(transaction.value.hexQuantity == canonicalQuantity(string(json, "value")))
-            #expect(Hex.encode(transaction.input) == string(json, "input"))
-            #expect(transaction.gas == number(json, "gas"))
-            #expect(transaction.blockHash?.hex == (json["blockHash"] as? String)?.lowercased())
-            #expect(transaction.blockNumber == number(json, "blockNumber"))
-            #expect(transaction.transactionIndex == number(json, "transactionIndex"))
-        }
+        guard let (result, value) = await replayValue(recorded, RPCParse.transaction, null: .success(nil)) else { return }
+        let json = try #require(value as? [String: Any])
+        let transaction = try #require(try result.get())
+        #expect(transaction.hash.hex == string(json, "hash"))
+        #expect(transaction.type == ((json["type"] as? String).flatMap(hexUInt64) ?? 0))
+        #expect(transaction.from.lowercased == string(json, "from"))
+        #expect(transaction.to?.lowercased == (json["to"] as? String)?.lowercased())
+        #expect(transaction.nonce == number(json, "nonce"))
+        #expect(transaction.value.hexQuantity == canonicalQuantity(string(json, "value")))
+        #expect(Hex.encode(transaction.input) == string(json, "input"))
+        #expect(transaction.gas == number(json, "gas"))
+        #expect(transaction.blockHash?.hex == (json["blockHash"] as? String)?.lowercased())
+        #expect(transaction.blockNumber == number(json, "blockNumber"))
+        #expect(transaction.transactionIndex == number(json, "transactionIndex"))
     }
 
     // MARK: Fee history and plain quantities
 
     @Test(arguments: RecordedVectors.cases(["eth_feeHistory"]))
     func feeHistory(_ recorded: RecordedCase) async throws {
-        let (result, transport) = await replay(recorded, RPCParse.feeHistory)
-        #expect(transport.methods == [recorded.method])
-        switch RecordedExpectation(recorded.envelope) {
-        case .null:
-            #expect(result == .failure(.malformed("feeHistory: expected an object")))
-        case .rpc(let code, let message):
-            #expect(result == .failure(.rpc(code: code, message: message)))
-        case .neitherResultNorError:
-            // erigon answers a block past its head with `"error": null` and no result.
-            #expect(result == .failure(.malformed("\(recorded.method): response has neither result nor error")))
-        case .value(let value):
-            let json = try #require(value as? [String: Any])
-            let history = try result.get()
-            #expect(history.oldestBlock == number(json, "oldestBlock"))
-            let baseFees = try #require(json["baseFeePerGas"] as? [String])
-            #expect(history.baseFeePerGas.map(\.hexQuantity) == baseFees.map(canonicalQuantity))
-            let ratios = try #require(json["gasUsedRatio"] as? [Any])
-            #expect(history.gasUsedRatio.count == ratios.count)
-            #expect(history.baseFeePerGas.count == ratios.count + 1)
-            let rewards = (json["reward"] as? [[String]]) ?? []
-            #expect(history.reward.map { $0.map(\.hexQuantity) } == rewards.map { $0.map(canonicalQuantity) })
-        }
+        guard let (result, value) = await replayValue(recorded, RPCParse.feeHistory, null: .failure(.malformed("feeHistory: expected an object"))) else { return }
+        let json = try #require(value as? [String: Any])
+        let history = try result.get()
+        #expect(history.oldestBlock == number(json, "oldestBlock"))
+        let baseFees = try #require(json["baseFeePerGas"] as? [String])
+        #expect(history.baseFeePerGas.map(\.hexQuantity) == baseFees.map(canonicalQuantity))
+        let ratios = try #require(json["gasUsedRatio"] as? [Any])
+        #expect(history.gasUsedRatio.count == ratios.count)
+        #expect(history.baseFeePerGas.count == ratios.count + 1)
+        let rewards = (json["reward"] as? [[String]]) ?? []
+        #expect(history.reward.map { $0.map(\.hexQuantity) } == rewards.map { $0.map(canonicalQuantity) })
     }
 
     @Test(arguments: RecordedVectors.cases(["eth_chainId", "eth_blockNumber"]))
