@@ -39,6 +39,13 @@ public struct SessionPayment: Hashable, Sendable {
     public internal(set) var state: State
     /// Arrived after the session expired.
     public let late: Bool
+
+    public init(key: PaymentKey, amount: UInt256, state: State, late: Bool) {
+        self.key = key
+        self.amount = amount
+        self.state = state
+        self.late = late
+    }
 }
 
 /// Outbox event types a session emits; each is written with the change that caused it.
@@ -100,6 +107,14 @@ public struct PaymentSessionState: Sendable, Hashable {
     public init(amountDue: UInt256) {
         precondition(!amountDue.isZero, "a session asks for a positive amount")
         self.amountDue = amountDue
+    }
+
+    /// A session as stored: its status, payments and reason, to apply the next input to.
+    public init(amountDue: UInt256, status: SessionStatus, payments: [SessionPayment], reason: String?) {
+        self.init(amountDue: amountDue)
+        self.status = status
+        self.payments = payments
+        self.reason = reason
     }
 
     /// Seen or confirmed, on-time payments.
