@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The HTTP layer; its default traits (swift-configuration support) are not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
@@ -64,7 +68,9 @@ let package = Package(
         .target(
             name: "GatewayStore",
             dependencies: [
-                "ChainMonitor", "EthereumCore",
+                "ChainMonitor", "ChainConfig", "EthereumCore", "GatewayDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -72,15 +78,39 @@ let package = Package(
         ),
         // The gateway domain: payment sessions as pure values (no framework imports).
         .target(name: "GatewayDomain", dependencies: ["EthereumCore"]),
+        // libqrencode from Debian (libqrencode-dev): QR codes on the checkout page.
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        // The HTTP layer: the merchant API, the hosted checkout page, OpenAPI, health.
+        .target(
+            name: "GatewayAPI",
+            dependencies: [
+                "GatewayDomain", "GatewayStore", "ChainConfig", "ChainMonitor", "EthereumCore", "CQRencode",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Resources")]
+        ),
         // The `gateway` executable: composes the modules above.
         .executableTarget(
             name: "GatewayCLI",
             dependencies: [
-                "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore",
+                "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore", "GatewayDomain",
+                "GatewayAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // Benchmarks (Scripts/bench): OpenSSL's libcrypto provides the SHA3-256 reference.
@@ -128,6 +158,17 @@ let package = Package(
         // Needs the devchain and the fault proxy (Scripts/setup installs what they need).
         .testTarget(name: "ChainRPCIntegrationTests", dependencies: ["ChainRPC", "EthereumCore", "TestSupport"]),
         .testTarget(name: "GatewayDomainTests", dependencies: ["GatewayDomain", "EthereumCore"]),
+        // Needs a real Postgres and the devchain, like the store's and the monitor's tests.
+        .testTarget(
+            name: "GatewayAPITests",
+            dependencies: [
+                "GatewayAPI", "GatewayStore", "GatewayDomain", "ChainConfig", "ChainMonitor", "ChainRPC", "EthereumCore",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "GatewayCLITests", dependencies: ["EthereumCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,7 +6,10 @@ struct Gateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "Self-hosted stablecoin payment gateway and chain monitor.",
-        subcommands: [EthCommand.self, KeystoreCommand.self, ChainCommand.self, MigrateCommand.self, MonitorCommand.self, ScanCommand.self]
+        subcommands: [
+            ServeCommand.self, MerchantCommand.self, ApiKeyCommand.self, EthCommand.self, KeystoreCommand.self, ChainCommand.self,
+            MigrateCommand.self, MonitorCommand.self, ScanCommand.self,
+        ]
     )
 }
 

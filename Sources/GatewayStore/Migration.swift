@@ -43,7 +43,8 @@ public struct Migration: Sendable, Hashable, CustomStringConvertible {
     /// The migrations shipped with this build, in order.
     public static let bundled: [Migration] = {
         let files: [(String, [UInt8])] = [
-            ("0001_monitor.sql", PackageResources._001_monitor_sql)
+            ("0001_monitor.sql", PackageResources._001_monitor_sql),
+            ("0002_checkout.sql", PackageResources._002_checkout_sql),
         ]
         do {
             return try files.map { name, bytes throws(MigrationError) in

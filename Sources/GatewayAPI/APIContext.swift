@@ -1,0 +1,34 @@
+import GatewayDomain
+import GatewayStore
+import Hummingbird
+import Logging
+
+/// The request context of every route: the request id, and on `/v1` the authenticated key.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `req_…`, sent back as `X-Request-Id` and logged with every line of the request.
+    public var requestId: String
+    /// The key that authenticated the request (set by ``AuthMiddleware``).
+    public var apiKey: ApiKeyRecord?
+    /// Rate-limit headers to add to the response.
+    public var rateLimit: RateLimiter.Decision?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        requestId = ObjectID.make("req")
+        logger[metadataKey: "request_id"] = .string(requestId)
+    }
+
+    /// The authenticated key, which must carry `scope`.
+    func require(_ scope: ApiScope) throws -> ApiKeyRecord {
+        guard let key = apiKey else {
+            throw APIError(status: .unauthorized, type: .authentication, code: "api_key_missing", "send an API key as Authorization: Bearer sk_…")
+        }
+        guard key.scopes.contains(scope) else {
+            throw APIError(
+                status: .forbidden, type: .permission, code: "scope_missing",
+                "this API key lacks the '\(scope.rawValue)' scope; create a key with it (POST /v1/api_keys)")
+        }
+        return key
+    }
+}

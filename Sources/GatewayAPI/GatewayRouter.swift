@@ -1,0 +1,44 @@
+import GatewayDomain
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1` and
+/// the public checkout.
+public enum GatewayRouter {
+    public static func make(
+        store: CheckoutStore, configuration: APIConfiguration = APIConfiguration(),
+        health: @escaping @Sendable () async -> [NetworkHealth]
+    ) throws -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: RequestIdAndErrorMiddleware())
+
+        router.get("health") { _, _ in
+            let networks = await health()
+            let items: [JSONValue] = networks.map { network in
+                let lag: JSONValue =
+                    if let head = network.head, let checkpoint = network.checkpoint { .int(Int64(head) - Int64(checkpoint)) } else { .null }
+                return .object(
+                    JSONObject([
+                        "network": .string(network.network),
+                        "chain_id": .int(Int64(network.chainId)),
+                        "head": network.head.map { .int(Int64($0)) } ?? .null,
+                        "checkpoint": network.checkpoint.map { .int(Int64($0)) } ?? .null,
+                        "lag": lag,
+                    ]))
+            }
+            return JSONResponse.make(.ok, .object(JSONObject(["status": .string("ok"), "networks": .array(items)])))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
+        }
+
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(), configuration: configuration))
+        MerchantRoutes(store: store).register(on: v1)
+        try CheckoutRoutes(store: store, configuration: configuration).register(on: router)
+        return router
+    }
+}

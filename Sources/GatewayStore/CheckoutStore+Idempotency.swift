@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+import PostgresNIO
+
+/// Stored responses of POST requests that carried an `Idempotency-Key`, per API key, kept
+/// for 24 hours: the same key with the same body replays the first response; with another
+/// body it is a conflict.
+extension CheckoutStore {
+    public enum IdempotencyBegin: Sendable, Equatable {
+        /// First use: run the request, then ``finishIdempotent(apiKeyId:key:status:body:)``.
+        case proceed
+        case replay(status: Int, body: [UInt8])
+        /// The key was used with another request body.
+        case mismatch
+        /// The first request with this key has not finished.
+        case inProgress
+    }
+
+    public func beginIdempotent(apiKeyId: String, key: String, method: String, path: String, body: [UInt8]) async throws -> IdempotencyBegin {
+        var hasher = SHA256()
+        hasher.update(data: Data("\(method) \(path)\n".utf8))
+        hasher.update(data: body)
+        let hash = Data(hasher.finalize())
+        try await client.query(
+            "DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key) AND created_at < now() - interval '24 hours'",
+            logger: logger)
+        let inserted = try await client.query(
+            """
+            INSERT INTO idempotency_keys (api_key_id, key, request_hash) VALUES (\(apiKeyId), \(key), \(hash))
+            ON CONFLICT (api_key_id, key) DO NOTHING RETURNING 1
+            """, logger: logger)
+        if try await !inserted.decode(Int32.self).all().isEmpty { return .proceed }
+        let rows = try await client.query(
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key)", logger: logger)
+        guard let (storedHash, status, stored) = try await rows.decode((Data, Int32?, Data?).self).all().first else { return .inProgress }
+        guard storedHash == hash else { return .mismatch }
+        guard let status, let stored else { return .inProgress }
+        return .replay(status: Int(status), body: Array(stored))
+    }
+
+    /// Stores the response to replay. Server errors are not stored: the key is freed so the
+    /// client can retry.
+    public func finishIdempotent(apiKeyId: String, key: String, status: Int, body: [UInt8]) async throws {
+        if status >= 500 {
+            try await client.query("DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key)", logger: logger)
+        } else {
+            try await client.query(
+                "UPDATE idempotency_keys SET status = \(Int32(status)), body = \(Data(body)) WHERE api_key_id = \(apiKeyId) AND key = \(key)",
+                logger: logger)
+        }
+    }
+}
