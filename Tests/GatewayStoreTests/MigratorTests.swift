@@ -21,7 +21,7 @@ import Testing
 
                 let first = try await migrator.migrate()
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
-                #expect(first.applied.first?.name == "0001_monitor")
+                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout"])
                 #expect(first.current == Migration.bundled.last?.version)
 
                 let recorded = try await migrator.applied()
@@ -33,9 +33,9 @@ import Testing
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 #expect(
                     tables == [
-                        "address_balances", "chain_transfers", "monitor_blocks", "monitor_checkpoints", "outbox_events",
-                        "schema_migrations",
-                        "watch_generations", "watched_addresses",
+                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "idempotency_keys", "merchant_addresses",
+                        "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions", "schema_migrations",
+                        "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
                     ])
 
                 // Running again is a no-op.
