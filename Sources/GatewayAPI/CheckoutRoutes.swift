@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
+import ServiceLifecycle
 
 /// The public checkout: the hosted page, its live event stream, the wallet's transaction
 /// report, and the page's script and style. No API key: the session id (unguessable) opens
@@ -31,7 +32,7 @@ struct CheckoutRoutes {
         router.get("checkout/:id") { request, context in
             let id = try context.parameters.require("id")
             guard let (session, merchantName) = try await store.publicSession(id: id) else { return Self.notFoundPage() }
-            let selected = request.uri.queryParameters["option"].flatMap { Int($0) } ?? 0
+            let selected = QueryParameters(request)["option"].flatMap { Int($0) } ?? 0
             let page = CheckoutPage(session: session, merchantName: merchantName, selected: selected)
             let html = template.render(page.context)
             var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
@@ -50,9 +51,12 @@ struct CheckoutRoutes {
             return Response(
                 status: .ok, headers: headers,
                 body: .init { writer in
+                    // The stream ends when the client goes away (the next write fails) or the
+                    // server shuts down gracefully; the page's EventSource reconnects.
                     var last = ""
                     var quiet = Duration.zero
-                    while !Task.isCancelled {
+                    let step = Duration.milliseconds(200)
+                    stream: while !Task.isShuttingDownGracefully && !Task.isCancelled {
                         guard let (session, _) = try await store.publicSession(id: id) else { break }
                         let data = CheckoutPage.eventJSON(session).serialized
                         if data != last {
@@ -63,9 +67,13 @@ struct CheckoutRoutes {
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                             quiet = .zero
                         }
-                        // Nothing changes any more once the session has ended and is past its late window.
-                        try await Task.sleep(for: configuration.eventPollInterval)
-                        quiet += configuration.eventPollInterval
+                        var waited = Duration.zero
+                        while waited < configuration.eventPollInterval {
+                            if Task.isShuttingDownGracefully { break stream }
+                            do { try await Task.sleep(for: step) } catch { break stream }
+                            waited += step
+                        }
+                        quiet += waited
                     }
                     try await writer.finish(nil)
                 })

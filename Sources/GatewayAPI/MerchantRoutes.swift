@@ -3,7 +3,6 @@ import GatewayDomain
 import GatewayStore
 import HTTPTypes
 import Hummingbird
-import HummingbirdCore
 import NIOCore
 
 /// The merchant API under `/v1`: the merchant, API keys, payment sessions and transfers.
@@ -74,7 +73,7 @@ struct MerchantRoutes {
         }
         v1.get("payment_sessions") { request, context in
             let key = try context.require(.read)
-            let query = request.uri.queryParameters
+            let query = QueryParameters(request)
             var filter = CheckoutStore.SessionFilter()
             filter.limit = try limit(query)
             filter.startingAfter = try sessionCursor(query, "starting_after")
@@ -123,7 +122,7 @@ struct MerchantRoutes {
         // Transfers to the merchant's addresses.
         v1.get("transfers") { request, context in
             let key = try context.require(.read)
-            let query = request.uri.queryParameters
+            let query = QueryParameters(request)
             var filter = CheckoutStore.TransferFilter()
             filter.limit = try limit(query)
             if let text = query["matched"] {
@@ -217,7 +216,7 @@ func list(url: String, data: [JSONValue], hasMore: Bool) -> JSONValue {
     .object(JSONObject(["object": .string("list"), "url": .string(url), "data": .array(data), "has_more": .bool(hasMore)]))
 }
 
-func limit(_ query: FlatDictionary<Substring, Substring>) throws -> Int {
+func limit(_ query: QueryParameters) throws -> Int {
     guard let text = query["limit"] else { return 20 }
     guard let value = Int(text), (1...100).contains(value) else {
         throw APIError(status: .badRequest, code: "parameter_invalid", param: "limit", "limit is an integer from 1 to 100")
@@ -225,16 +224,16 @@ func limit(_ query: FlatDictionary<Substring, Substring>) throws -> Int {
     return value
 }
 
-func sessionCursor(_ query: FlatDictionary<Substring, Substring>, _ name: String) throws -> String? {
-    guard let text = query[Substring(name)] else { return nil }
+func sessionCursor(_ query: QueryParameters, _ name: String) throws -> String? {
+    guard let text = query[name] else { return nil }
     guard ObjectID.isWellFormed(String(text), prefix: "ps") else {
         throw APIError(status: .badRequest, code: "parameter_invalid", param: name, "\(name) is a payment session id (ps_…)")
     }
     return String(text)
 }
 
-func unixSeconds(_ query: FlatDictionary<Substring, Substring>, _ name: String) throws -> Int64? {
-    guard let text = query[Substring(name)] else { return nil }
+func unixSeconds(_ query: QueryParameters, _ name: String) throws -> Int64? {
+    guard let text = query[name] else { return nil }
     guard let value = Int64(text), (0...253_402_300_799).contains(value) else {
         throw APIError(status: .badRequest, code: "parameter_invalid", param: name, "\(name) is a time in unix seconds")
     }

@@ -77,7 +77,11 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(app)
             let group = ServiceGroup(
                 configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch is CancellationError {
+                // A service saw the shutdown as a cancellation: still a clean stop.
+            }
         }
     }
 

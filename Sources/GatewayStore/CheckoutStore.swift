@@ -89,7 +89,7 @@ public struct CheckoutStore: Sendable {
 
     public func merchant(id: String) async throws -> MerchantRecord? {
         let rows = try await client.query(
-            "SELECT name, extract(epoch FROM created_at)::bigint FROM merchants WHERE id = \(id)", logger: logger)
+            "SELECT name, floor(extract(epoch FROM created_at))::bigint FROM merchants WHERE id = \(id)", logger: logger)
         guard let (name, created) = try await rows.decode((String, Int64).self).all().first else { return nil }
         let addressRows = try await client.query(
             "SELECT network, address FROM merchant_addresses WHERE merchant_id = \(id) ORDER BY network", logger: logger)
@@ -164,8 +164,8 @@ public struct CheckoutStore: Sendable {
     public func apiKeys(merchantId: String, id: String? = nil) async throws -> [ApiKeyRecord] {
         let rows = try await client.query(
             """
-            SELECT id, prefix, livemode, scopes, description, extract(epoch FROM created_at)::bigint,
-                   extract(epoch FROM last_used_at)::bigint, extract(epoch FROM revoked_at)::bigint
+            SELECT id, prefix, livemode, scopes, description, floor(extract(epoch FROM created_at))::bigint,
+                   floor(extract(epoch FROM last_used_at))::bigint, floor(extract(epoch FROM revoked_at))::bigint
             FROM api_keys WHERE merchant_id = \(merchantId) AND (\(id)::text IS NULL OR id = \(id))
             ORDER BY created_at DESC, id DESC
             """, logger: logger)
@@ -494,7 +494,7 @@ public struct CheckoutStore: Sendable {
 
     static let transferColumns = """
         t.id, t.network, t.chain_id, t.block_number, t.block_hash, t.tx_hash, t.log_index, t.token, t.from_address, t.to_address,
-        t.amount::text, t.state, extract(epoch FROM t.seen_at)::bigint, coalesce(c.number, -1)
+        t.amount::text, t.state, floor(extract(epoch FROM t.seen_at))::bigint, coalesce(c.number, -1)
         """
     static let transferColumnCount = 14
 
@@ -561,7 +561,7 @@ public struct CheckoutStore: Sendable {
         let paymentRows = try await connection.query(
             """
             SELECT \(unescaped: Self.transferColumns), p.session_id, p.credited::text, p.late, p.matched_by, p.state,
-                   extract(epoch FROM p.created_at)::bigint, s.livemode
+                   floor(extract(epoch FROM p.created_at))::bigint, s.livemode
             FROM session_payments p
             JOIN chain_transfers t ON t.id = p.transfer_id
             JOIN payment_sessions s ON s.id = p.session_id
@@ -595,8 +595,8 @@ public struct CheckoutStore: Sendable {
         let rows = try await connection.query(
             """
             SELECT id, merchant_id, livemode, status, status_reason, amount, currency, scale, price_units::text, offset_units,
-                   description, metadata::text, success_url, cancel_url, client_secret, extract(epoch FROM expires_at)::bigint,
-                   extract(epoch FROM completed_at)::bigint, extract(epoch FROM created_at)::bigint
+                   description, metadata::text, success_url, cancel_url, client_secret, floor(extract(epoch FROM expires_at))::bigint,
+                   floor(extract(epoch FROM completed_at))::bigint, floor(extract(epoch FROM created_at))::bigint
             FROM payment_sessions WHERE id = ANY(\(ids)::text[])
             """, logger: logger)
         var out: [SessionRecord] = []

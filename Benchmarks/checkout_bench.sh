@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Payment-session creations per second through the whole gateway (HTTP, key check, validation,
+# idempotency record, offset reservation, JSON), measured with wrk, beside the least the database
+# itself must do for one creation (one session row and one option row in a transaction),
+# measured with pgbench on the same PostgreSQL cluster with the same number of connections.
+#
+#   Benchmarks/checkout_bench.sh          after `swift build -c release --product gateway`
+#
+# Environment: GATEWAY_BIN (default: the release build's gateway), BENCH_DURATION (seconds,
+# default 30), BENCH_CONNECTIONS (default 8), BENCH_THREADS (default 2), BENCH_WARMUP (seconds,
+# default 5). Needs wrk and pgbench (Scripts/setup installs both). Starts the private PostgreSQL
+# (Scripts/dev-postgres), a database of its own (dropped at the end) and the devchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+duration=${BENCH_DURATION:-30}
+connections=${BENCH_CONNECTIONS:-8}
+threads=${BENCH_THREADS:-2}
+warmup=${BENCH_WARMUP:-5}
+gateway=${GATEWAY_BIN:-"$(swift build -c release --show-bin-path)/gateway"}
+pgbin=/usr/lib/postgresql/15/bin
+merchant_address=0x00000000000000000000000000000000000d0D01
+
+die() { echo "checkout_bench: $*" >&2; exit 1; }
+[ -x "$gateway" ] || die "no gateway binary at $gateway (build it: swift build -c release --product gateway)"
+command -v wrk >/dev/null || die "wrk is missing (Scripts/setup installs it)"
+[ -x "$pgbin/pgbench" ] || die "pgbench is missing (postgresql-15; Scripts/setup installs it)"
+python=python3
+[ -x .venv/bin/python ] && python=.venv/bin/python
+
+json_field() { "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/checkout-bench.XXXXXX")
+server_pid=""
+chain_pid=""
+Scripts/dev-postgres start >/dev/null 2>&1 || die "Scripts/dev-postgres start failed"
+cluster_url=$(Scripts/dev-postgres url)
+database="bench_checkout_$$"
+export DATABASE_URL="${cluster_url%/*}/$database"
+
+cleanup() {
+  [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
+  [ -z "$chain_pid" ] || { kill "$chain_pid" 2>/dev/null; wait "$chain_pid" 2>/dev/null || true; }
+  "$pgbin/psql" -X -q "$cluster_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== setting up: database $database, devchain, merchant, API key, gateway serve" >&2
+"$pgbin/psql" -X -q "$cluster_url" -c "CREATE DATABASE $database" >/dev/null
+
+Scripts/devchain --port 0 --info "$work/devchain.json" --block-time 1 >"$work/devchain.log" 2>&1 &
+chain_pid=$!
+for _ in $(seq 1 300); do [ -s "$work/devchain.json" ] && break; sleep 0.2; done
+[ -s "$work/devchain.json" ] || { cat "$work/devchain.log" >&2; die "the devchain did not start"; }
+usdc=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["tokens"]["USDC"]["address"].lower())' "$work/devchain.json")
+
+"$gateway" migrate >/dev/null
+merchant=$("$gateway" merchant create --name "Bench Shop" --receive-address "devnet:$merchant_address" | json_field id)
+api_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write | json_field secret)
+
+port=$(free_port)
+url="http://127.0.0.1:$port"
+"$gateway" serve --host 127.0.0.1 --port "$port" --devchain-info "$work/devchain.json" --public-url "$url" \
+  --rate-limit-create 0 --rate-limit 0 >"$work/gateway.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 600); do
+  curl -fsS -o /dev/null "$url/health" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/gateway.log" >&2; die "gateway serve exited"; }
+  sleep 0.2
+done
+curl -fsS -o /dev/null "$url/health" || { tail -n 50 "$work/gateway.log" >&2; die "gateway serve did not answer /health"; }
+
+# One creation by hand, so a broken setup fails here with the answer shown.
+answer=$(curl -sS -w '\n%{http_code}' -X POST "$url/v1/payment_sessions" -H "Authorization: Bearer $api_key" \
+  -H 'Content-Type: application/json' -d '{"amount":"1.00","currency":"USDC"}')
+[ "${answer##*$'\n'}" = 201 ] || die "creating a session failed: $answer"
+
+run_wrk() { # seconds, run id
+  GATEWAY_API_KEY="$api_key" BENCH_RUN_ID="$2" wrk --latency -t "$threads" -c "$connections" -d "${1}s" \
+    -s Benchmarks/checkout/create_session.lua "$url/v1/payment_sessions"
+}
+
+echo "== warming up the gateway for ${warmup}s" >&2
+run_wrk "$warmup" "warmup$$" >/dev/null
+echo "== wrk: POST /v1/payment_sessions for ${duration}s, $connections connections, $threads threads" >&2
+run_wrk "$duration" "run$$" | tee "$work/wrk.txt" >&2
+read -r w_requests w_duration w_status_errors w_socket_errors w_p50 w_p99 < <(
+  sed -n 's/^BENCH requests=\([0-9]*\) duration_us=\([0-9]*\) status_errors=\([0-9]*\) socket_errors=\([0-9]*\) p50_us=\([0-9]*\) p99_us=\([0-9]*\)$/\1 \2 \3 \4 \5 \6/p' "$work/wrk.txt") || true
+[ -n "${w_requests:-}" ] || die "no summary from wrk"
+
+echo "== pgbench: the same insert transaction for ${duration}s, $connections clients, $threads threads" >&2
+"$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f Benchmarks/checkout/scratch_tables.sql >/dev/null
+sed -e "s/@MERCHANT@/$merchant/" -e "s/@TOKEN@/$usdc/" -e "s/@PAY_TO@/${merchant_address,,}/" \
+  Benchmarks/checkout/insert_session.sql >"$work/insert_session.sql"
+(cd "$work" && "$pgbin/pgbench" -n -c "$connections" -j "$threads" -T "$warmup" -f "$work/insert_session.sql" \
+  "$DATABASE_URL" >/dev/null)
+(cd "$work" && "$pgbin/pgbench" -n -c "$connections" -j "$threads" -T "$duration" -f "$work/insert_session.sql" \
+  -l --log-prefix="$work/pgbench_log" "$DATABASE_URL") | tee "$work/pgbench.txt" >&2
+p_tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$work/pgbench.txt")
+p_failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
+read -r p_count p_p50 p_p99 < <("$python" Benchmarks/checkout/percentiles.py "$work"/pgbench_log*) || true
+[ -n "$p_tps" ] || die "no tps from pgbench"
+
+created=$("$pgbin/psql" -X -qAt "$DATABASE_URL" -c "SELECT count(*) FROM payment_sessions")
+scratch=$("$pgbin/psql" -X -qAt "$DATABASE_URL" -c "SELECT count(*) FROM bench_payment_sessions")
+
+"$python" - "$w_requests" "$w_duration" "$w_status_errors" "$w_socket_errors" "$w_p50" "$w_p99" \
+  "$p_tps" "$p_count" "$p_p50" "$p_p99" "${p_failed:-0}" "$connections" "$threads" "$duration" "$created" "$scratch" <<'PY'
+import sys
+
+(w_requests, w_duration_us, w_status_errors, w_socket_errors, w_p50, w_p99, p_tps, p_count, p_p50, p_p99,
+ p_failed, connections, threads, duration, created, scratch) = sys.argv[1:]
+w_ok = int(w_requests) - int(w_status_errors)
+w_rate = w_ok / (int(w_duration_us) / 1e6)
+p_rate = float(p_tps)
+rows = [
+    ("gateway POST /v1/payment_sessions (wrk)", w_rate, int(w_p50) / 1000, int(w_p99) / 1000,
+     int(w_status_errors) + int(w_socket_errors)),
+    ("pgbench session + option insert", p_rate, int(p_p50) / 1000, int(p_p99) / 1000, int(p_failed)),
+]
+print()
+print(f"Payment-session creation, {connections} connections, {threads} threads, {duration} s each")
+print(f"{'':42} {'creations/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
+for name, rate, p50, p99, errors in rows:
+    print(f"{name:42} {rate:12.1f} {p50:9.2f} {p99:9.2f} {errors:7d}")
+print(f"{'ratio gateway / pgbench':42} {w_rate / p_rate:12.3f} {int(w_p50) / max(int(p_p50), 1):9.2f} "
+      f"{int(w_p99) / max(int(p_p99), 1):9.2f}")
+print(f"(rows written, warm-ups included: gateway sessions {created}, pgbench sessions {scratch})")
+if int(w_status_errors) or int(w_socket_errors):
+    print("the gateway answered some requests with an error: the figure above counts only successful creations",
+          file=sys.stderr)
+    sys.exit(1)
+PY
