@@ -137,20 +137,36 @@ public struct CheckoutStore: Sendable {
         guard let prefix = ApiKeySecret.prefix(of: presented) else { return nil }
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
         let rows = try await client.query(
-            "SELECT id, secret_sha256 FROM api_keys WHERE prefix = \(prefix) AND revoked_at IS NULL", logger: logger)
-        var match: String?
-        for try await (id, stored) in rows.decode((String, Data).self) where Self.constantTimeEqual(Array(stored), digest) {
-            match = id
+            """
+            SELECT secret_sha256, \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE prefix = \(prefix) AND revoked_at IS NULL
+            """, logger: logger)
+        var match: ApiKeyRecord?
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            if Self.constantTimeEqual(Array(try cells[0].decode(Data.self)), digest) { match = try Self.decodeApiKey(cells, from: 1) }
         }
-        guard let id = match else { return nil }
+        guard let key = match else { return nil }
         try await client.query(
             """
             UPDATE api_keys SET last_used_at = now()
-            WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            WHERE id = \(key.id) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
             """, logger: logger)
-        let rows2 = try await client.query("SELECT merchant_id FROM api_keys WHERE id = \(id)", logger: logger)
-        guard let merchantId = try await rows2.decode(String.self).all().first else { return nil }
-        return try await apiKeys(merchantId: merchantId, id: id).first
+        return key
+    }
+
+    static let apiKeyColumns = """
+        id, merchant_id, prefix, livemode, scopes, description, floor(extract(epoch FROM created_at))::bigint,
+        floor(extract(epoch FROM last_used_at))::bigint, floor(extract(epoch FROM revoked_at))::bigint
+        """
+
+    static func decodeApiKey(_ cells: PostgresRandomAccessRow, from first: Int) throws -> ApiKeyRecord {
+        ApiKeyRecord(
+            id: try cells[first].decode(String.self), merchantId: try cells[first + 1].decode(String.self),
+            prefix: try cells[first + 2].decode(String.self), livemode: try cells[first + 3].decode(Bool.self),
+            scopes: try cells[first + 4].decode([String].self).compactMap(ApiScope.init(rawValue:)).sorted(),
+            description: try cells[first + 5].decode(String?.self), createdAt: Timestamp(unixSeconds: try cells[first + 6].decode(Int64.self)),
+            lastUsedAt: try cells[first + 7].decode(Int64?.self).map(Timestamp.init(unixSeconds:)),
+            revokedAt: try cells[first + 8].decode(Int64?.self).map(Timestamp.init(unixSeconds:)))
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -164,22 +180,12 @@ public struct CheckoutStore: Sendable {
     public func apiKeys(merchantId: String, id: String? = nil) async throws -> [ApiKeyRecord] {
         let rows = try await client.query(
             """
-            SELECT id, prefix, livemode, scopes, description, floor(extract(epoch FROM created_at))::bigint,
-                   floor(extract(epoch FROM last_used_at))::bigint, floor(extract(epoch FROM revoked_at))::bigint
+            SELECT \(unescaped: Self.apiKeyColumns)
             FROM api_keys WHERE merchant_id = \(merchantId) AND (\(id)::text IS NULL OR id = \(id))
             ORDER BY created_at DESC, id DESC
             """, logger: logger)
         var out: [ApiKeyRecord] = []
-        for try await (keyId, prefix, livemode, scopes, description, created, used, revoked) in rows.decode(
-            (String, String, Bool, [String], String?, Int64, Int64?, Int64?).self)
-        {
-            out.append(
-                ApiKeyRecord(
-                    id: keyId, merchantId: merchantId, prefix: prefix, livemode: livemode,
-                    scopes: scopes.compactMap(ApiScope.init(rawValue:)).sorted(), description: description,
-                    createdAt: Timestamp(unixSeconds: created), lastUsedAt: used.map(Timestamp.init(unixSeconds:)),
-                    revokedAt: revoked.map(Timestamp.init(unixSeconds:))))
-        }
+        for try await row in rows { out.append(try Self.decodeApiKey(row.makeRandomAccess(), from: 0)) }
         return out
     }
 
@@ -381,7 +387,7 @@ public struct CheckoutStore: Sendable {
             let candidates = try await rows.decode((Int64, String, String, String, String, String?).self).all()
             // Only a transfer to this session's options counts: it is to the merchant's own address.
             guard
-                let (transferId, network, token, to, state, boundTo) = candidates.first(where: { row in
+                let (transferId, _, _, _, state, boundTo) = candidates.first(where: { row in
                     session.options.contains { $0.network == row.1 && $0.tokenAddress.lowercased == row.2 && $0.payTo.lowercased == row.3 }
                 })
             else {
@@ -389,7 +395,6 @@ public struct CheckoutStore: Sendable {
                     .notFound, code: "transfer_missing", param: "tx_hash",
                     "no transfer \(txHash.hex) log \(logIndex) to one of this session's payment options has been seen on chain")
             }
-            _ = (network, token, to)
             guard state != TransferState.removed.rawValue else {
                 throw RequestError(.conflict, code: "transfer_removed", param: "tx_hash", "that transfer left the canonical chain (reorg)")
             }
