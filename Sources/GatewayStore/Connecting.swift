@@ -63,3 +63,21 @@ extension AsyncSequence {
         return out
     }
 }
+
+/// Runs `body` in a transaction on one connection of `client`: committed when it returns,
+/// rolled back when it throws (the error is rethrown as is).
+func withTransaction<Result: Sendable>(
+    client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> Result
+) async throws -> Result {
+    try await client.withConnection { connection in
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+}

@@ -308,20 +308,8 @@ public struct PostgresMonitorStore: MonitorStore {
 
     // MARK: Internals
 
-    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back
-    /// when it throws (the error is rethrown as is).
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return result
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
-        }
+        try await withTransaction(client: client, logger: logger, body)
     }
 
     /// The columns of a transfer row, in the order ``decodeTransfers(_:)`` reads them.
