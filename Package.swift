@@ -78,6 +78,17 @@ let package = Package(
         ),
         // The gateway domain: payment sessions as pure values (no framework imports).
         .target(name: "GatewayDomain", dependencies: ["EthereumCore"]),
+        // Webhook delivery: signed POSTs from the outbox, retried on a schedule, safe targets only.
+        .target(
+            name: "WebhookDelivery",
+            dependencies: [
+                "GatewayDomain", "GatewayStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // libqrencode from Debian (libqrencode-dev): QR codes on the checkout page.
         .systemLibrary(
             name: "CQRencode",
@@ -88,7 +99,7 @@ let package = Package(
         .target(
             name: "GatewayAPI",
             dependencies: [
-                "GatewayDomain", "GatewayStore", "ChainConfig", "ChainMonitor", "EthereumCore", "CQRencode",
+                "GatewayDomain", "GatewayStore", "ChainConfig", "ChainMonitor", "EthereumCore", "CQRencode", "WebhookDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -104,7 +115,7 @@ let package = Package(
             name: "GatewayCLI",
             dependencies: [
                 "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore", "GatewayDomain",
-                "GatewayAPI",
+                "GatewayAPI", "WebhookDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -163,7 +174,7 @@ let package = Package(
             name: "GatewayAPITests",
             dependencies: [
                 "GatewayAPI", "GatewayStore", "GatewayDomain", "ChainConfig", "ChainMonitor", "ChainRPC", "EthereumCore",
-                "TestSupport",
+                "TestSupport", "WebhookDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -9,6 +9,9 @@ public struct APIConfiguration: Sendable {
     /// Comment lines that keep idle event streams open through proxies.
     public var keepAliveInterval: Duration = .seconds(15)
 
+    /// Development only: accept webhook endpoints on loopback and private addresses.
+    public var allowPrivateWebhookTargets = false
+
     /// Request bodies above this are refused with 413.
     public static let maxBodyBytes = 64 * 1024
 

@@ -8,7 +8,7 @@ import NIOCore
 /// the public checkout.
 public enum GatewayRouter {
     public static func make(
-        store: CheckoutStore, configuration: APIConfiguration = APIConfiguration(),
+        store: CheckoutStore, webhooks: WebhookStore, configuration: APIConfiguration = APIConfiguration(),
         health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
@@ -37,7 +37,9 @@ public enum GatewayRouter {
         }
 
         let v1 = router.group("v1").add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(), configuration: configuration))
-        MerchantRoutes(store: store).register(on: v1)
+        let merchantRoutes = MerchantRoutes(store: store, webhooks: webhooks, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
+        merchantRoutes.register(on: v1)
+        merchantRoutes.registerWebhooks(on: v1)
         try CheckoutRoutes(store: store, configuration: configuration).register(on: router)
         return router
     }

@@ -4,12 +4,15 @@ import GatewayStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import WebhookDelivery
 
 /// The merchant API under `/v1`: the merchant, API keys, payment sessions and transfers.
 /// Every query is scoped by the key's merchant and mode, so another merchant's object is a
 /// 404 whatever the route.
 struct MerchantRoutes {
     let store: CheckoutStore
+    let webhooks: WebhookStore
+    let allowPrivateWebhookTargets: Bool
 
     func register(on v1: RouterGroup<APIContext>) {
         v1.get("merchant") { _, context in

@@ -25,7 +25,7 @@ struct RequestFields {
         }
         for key in object.keys.sorted() where !allowed.contains(key) {
             throw APIError(
-                status: .badRequest, code: "parameter_unknown", param: key,
+                status: .badRequest, code: "parameter_unknown", param: key.isEmpty ? nil : key,
                 "unknown field '\(key)'; accepted fields are \(allowed.sorted().joined(separator: ", "))")
         }
         self.object = object

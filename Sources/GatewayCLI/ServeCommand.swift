@@ -11,6 +11,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import WebhookDelivery
 
 /// `gateway serve`: the HTTP API, the chain monitor of every configured network, the session
 /// matcher and clock, in one process and one `ServiceGroup` (SIGTERM stops them in order).
@@ -33,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "API requests per minute and key (0: no limit).") var rateLimit = 100
     @Option(help: "Session creations per minute and key (0: no limit).") var rateLimitCreate = 10
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
+    @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
+    @OptionGroup var webhookOptions: WebhookWorkerOptions
 
     func run() async throws {
         var baseLogger = Logger(label: "gateway")
@@ -41,6 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw CLIError("--port must be 0...65535") }
         guard rateLimit >= 0, rateLimitCreate >= 0 else { throw CLIError("rate limits are 0 (none) or more") }
         guard lateWindow >= 0 else { throw CLIError("--late-window is seconds, 0 or more") }
+        guard (0...16).contains(webhookWorkers) else { throw CLIError("--webhook-workers is 0...16") }
+        let webhookConfiguration = try webhookOptions.configuration()
 
         let chains = try await connectNetworks(logger: logger)
         guard !chains.isEmpty else {
@@ -49,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         var apiConfiguration = APIConfiguration()
         apiConfiguration.rateLimit = rateLimit
         apiConfiguration.createRateLimit = rateLimitCreate
+        apiConfiguration.allowPrivateWebhookTargets = webhookOptions.webhookAllowPrivate
         let publicURL = self.publicURL ?? "http://\(host):\(port)"
         let networks = chains.map { chain in
             PayableNetwork(
@@ -61,7 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         try await database.withStore { client, monitorStore in
             let store = CheckoutStore(client: client, networks: networks, publicBaseURL: publicURL, lateWindowSeconds: lateWindow, logger: logger)
-            let router = try GatewayRouter.make(store: store, configuration: apiConfiguration) {
+            let webhooks = WebhookStore(client: client, logger: logger)
+            let router = try GatewayRouter.make(store: store, webhooks: webhooks, configuration: apiConfiguration) {
                 await Self.health(chains: chains, client: client)
             }
             let app = Application(
@@ -72,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
             var services: [any Service] = [SessionMatcher(store: store, logger: logger)]
             for chain in chains {
                 services.append(MonitorService(chain: chain, client: client, store: monitorStore, logger: logger))
+            }
+            for _ in 0..<webhookWorkers {
+                services.append(WebhookWorker(store: webhooks, configuration: webhookConfiguration, logger: logger))
             }
             // Listed last, stopped first: no new requests while the workers finish.
             services.append(app)

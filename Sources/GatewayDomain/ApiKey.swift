@@ -98,6 +98,12 @@ public enum ObjectID {
         "\(prefix)_" + Base62.random(count: 24, using: &generator)
     }
 
+    /// A secret with a type prefix and `length` base62 characters (`whsec_…`), shown once.
+    public static func secret(_ prefix: String, length: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "\(prefix)_" + Base62.random(count: length, using: &generator)
+    }
+
     /// Whether `text` looks like an id of that prefix (it may still not exist).
     public static func isWellFormed(_ text: String, prefix: String) -> Bool {
         let head = "\(prefix)_"

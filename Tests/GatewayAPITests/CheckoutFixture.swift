@@ -69,7 +69,7 @@ final class CheckoutFixture: @unchecked Sendable {
             api.rateLimit = 0
             api.createRateLimit = 0
         }
-        router = try GatewayRouter.make(store: store, configuration: api) { [] }
+        router = try GatewayRouter.make(store: store, webhooks: WebhookStore(client: client, logger: Self.logger), configuration: api) { [] }
 
         merchant = try await store.createMerchant(
             name: "Demo Shop",

@@ -26,6 +26,7 @@ struct MerchantAPITests {
         (#"{"amount":"1","currency":"USDC","tokens":["USDT"]}"#, 400, "tokens_invalid", "tokens"),
         (#"{"amount":"1","currency":"USDC","success_url":"javascript:alert(1)"}"#, 400, "url_invalid", "success_url"),
         (#"{"amount":"1","currency":"USDC","colour":"red"}"#, 400, "parameter_unknown", "colour"),
+        (#"{"amount":"1","currency":"USDC","":"empty name"}"#, 400, "parameter_unknown", nil),
         (#"{"amount":"1","currency":"USDC","expires_in":10}"#, 400, "expires_in_invalid", "expires_in"),
         (#"{"amount":"1","currency":"USDC","expires_in":"3600"}"#, 400, "parameter_invalid_type", "expires_in"),
         (#"{"amount":"1","currency":"USDC","metadata":{"order":1}}"#, 400, "parameter_invalid_type", "metadata"),

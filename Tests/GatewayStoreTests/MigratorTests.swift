@@ -21,7 +21,7 @@ import Testing
 
                 let first = try await migrator.migrate()
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
-                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout"])
+                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout", "0003_webhooks"])
                 #expect(first.current == Migration.bundled.last?.version)
 
                 let recorded = try await migrator.applied()
@@ -36,6 +36,7 @@ import Testing
                         "address_balances", "api_keys", "chain_transfers", "checkout_claims", "idempotency_keys", "merchant_addresses",
                         "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions", "schema_migrations",
                         "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
+                        "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
                     ])
 
                 // Running again is a no-op.
