@@ -9,7 +9,7 @@ import NIOCore
 public enum GatewayRouter {
     public static func make(
         store: CheckoutStore, webhooks: WebhookStore, configuration: APIConfiguration = APIConfiguration(),
-        health: @escaping @Sendable () async -> [NetworkHealth]
+        metrics: (@Sendable () -> [UInt8])? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestIdAndErrorMiddleware())
@@ -29,6 +29,14 @@ public enum GatewayRouter {
                     ]))
             }
             return JSONResponse.make(.ok, .object(JSONObject(["status": .string("ok"), "networks": .array(items)])))
+        }
+        if let metrics {
+            // Prometheus text format: RPC calls per provider, webhook deliveries and latency.
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
+            }
         }
         router.get("openapi.json") { _, _ in
             Response(

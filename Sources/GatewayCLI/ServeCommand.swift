@@ -10,6 +10,8 @@ import GatewayStore
 import Hummingbird
 import Logging
 import PostgresNIO
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import WebhookDelivery
 
@@ -68,7 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
         try await database.withStore { client, monitorStore in
             let store = CheckoutStore(client: client, networks: networks, publicBaseURL: publicURL, lateWindowSeconds: lateWindow, logger: logger)
             let webhooks = WebhookStore(client: client, logger: logger)
-            let router = try GatewayRouter.make(store: store, webhooks: webhooks, configuration: apiConfiguration) {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let router = try GatewayRouter.make(
+                store: store, webhooks: webhooks, configuration: apiConfiguration, metrics: { registry.emitToBuffer() }
+            ) {
                 await Self.health(chains: chains, client: client)
             }
             let app = Application(

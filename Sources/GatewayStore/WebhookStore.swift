@@ -243,6 +243,19 @@ public struct WebhookStore: Sendable {
         return status
     }
 
+    /// Deliveries waiting, and endpoints failing: those with a delivery that failed in the last
+    /// day or that is being retried.
+    public func health() async throws -> (pending: Int, failingEndpoints: Int) {
+        let rows = try await client.query(
+            """
+            SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'),
+                   (SELECT count(DISTINCT endpoint_id) FROM webhook_deliveries
+                    WHERE (status = 'failed' AND created_at > now() - interval '1 day') OR (status = 'pending' AND attempts >= 2))
+            """, logger: logger)
+        for try await (pending, failing) in rows.decode((Int64, Int64).self) { return (Int(pending), Int(failing)) }
+        return (0, 0)
+    }
+
     // MARK: Reading and redelivering
 
     static let deliveryColumns = """

@@ -47,9 +47,16 @@ public struct WebhookWorker: Service {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let schedule = RetrySchedule(horizonSeconds: configuration.horizonSeconds)
         let leaseSeconds = Int(configuration.timeout.components.seconds) + 30
+        var lastGauges = ContinuousClock.now - .seconds(60)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var busy = false
             do {
+                if ContinuousClock.now - lastGauges >= .seconds(10) {
+                    let (pending, failing) = try await store.health()
+                    Gauge(label: "webhook_deliveries_pending").record(pending)
+                    Gauge(label: "webhook_endpoints_failing").record(failing)
+                    lastGauges = ContinuousClock.now
+                }
                 try await store.dispatch()
                 let jobs = try await store.lease(limit: configuration.concurrency, leaseSeconds: leaseSeconds)
                 busy = !jobs.isEmpty
