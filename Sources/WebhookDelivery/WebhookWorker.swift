@@ -46,7 +46,8 @@ public struct WebhookWorker: Service {
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let schedule = RetrySchedule(horizonSeconds: configuration.horizonSeconds)
-        let leaseSeconds = Int(configuration.timeout.components.seconds) + 30
+        // Longer than any attempt (the timeout) plus the time to record it.
+        let leaseSeconds = Int(configuration.timeout.components.seconds) + 5
         var lastGauges = ContinuousClock.now - .seconds(60)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var busy = false
