@@ -18,61 +18,13 @@ duration=${BENCH_DURATION:-30}
 connections=${BENCH_CONNECTIONS:-8}
 threads=${BENCH_THREADS:-2}
 warmup=${BENCH_WARMUP:-5}
-gateway=${GATEWAY_BIN:-"$(swift build -c release --show-bin-path)/gateway"}
-pgbin=/usr/lib/postgresql/15/bin
-merchant_address=0x00000000000000000000000000000000000d0D01
-
-die() { echo "checkout_bench: $*" >&2; exit 1; }
-[ -x "$gateway" ] || die "no gateway binary at $gateway (build it: swift build -c release --product gateway)"
+bench=checkout_bench
+. Benchmarks/gateway_setup.sh
 command -v wrk >/dev/null || die "wrk is missing (Scripts/setup installs it)"
 [ -x "$pgbin/pgbench" ] || die "pgbench is missing (postgresql-15; Scripts/setup installs it)"
-python=python3
-[ -x .venv/bin/python ] && python=.venv/bin/python
-
-json_field() { "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/checkout-bench.XXXXXX")
-server_pid=""
-chain_pid=""
-Scripts/dev-postgres start >/dev/null 2>&1 || die "Scripts/dev-postgres start failed"
-cluster_url=$(Scripts/dev-postgres url)
-database="bench_checkout_$$"
-export DATABASE_URL="${cluster_url%/*}/$database"
-
-cleanup() {
-  [ -z "$server_pid" ] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; }
-  [ -z "$chain_pid" ] || { kill "$chain_pid" 2>/dev/null; wait "$chain_pid" 2>/dev/null || true; }
-  "$pgbin/psql" -X -q "$cluster_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== setting up: database $database, devchain, merchant, API key, gateway serve" >&2
-"$pgbin/psql" -X -q "$cluster_url" -c "CREATE DATABASE $database" >/dev/null
-
-Scripts/devchain --port 0 --info "$work/devchain.json" --block-time 1 >"$work/devchain.log" 2>&1 &
-chain_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/devchain.json" ] && break; sleep 0.2; done
-[ -s "$work/devchain.json" ] || { cat "$work/devchain.log" >&2; die "the devchain did not start"; }
+echo "== setting up: database, devchain, merchant, API key, gateway serve" >&2
+gateway_setup_start "bench_checkout_$$"
 usdc=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["tokens"]["USDC"]["address"].lower())' "$work/devchain.json")
-
-"$gateway" migrate >/dev/null
-merchant=$("$gateway" merchant create --name "Bench Shop" --receive-address "devnet:$merchant_address" | json_field id)
-api_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write | json_field secret)
-
-port=$(free_port)
-url="http://127.0.0.1:$port"
-"$gateway" serve --host 127.0.0.1 --port "$port" --devchain-info "$work/devchain.json" --public-url "$url" \
-  --rate-limit-create 0 --rate-limit 0 >"$work/gateway.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 600); do
-  curl -fsS -o /dev/null "$url/health" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/gateway.log" >&2; die "gateway serve exited"; }
-  sleep 0.2
-done
-curl -fsS -o /dev/null "$url/health" || { tail -n 50 "$work/gateway.log" >&2; die "gateway serve did not answer /health"; }
 
 # One creation by hand, so a broken setup fails here with the answer shown.
 answer=$(curl -sS -w '\n%{http_code}' -X POST "$url/v1/payment_sessions" -H "Authorization: Bearer $api_key" \

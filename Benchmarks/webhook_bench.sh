@@ -19,66 +19,15 @@ rate=${BENCH_RATE:-100}
 duration=${BENCH_DURATION:-60}
 threads=${BENCH_THREADS:-64}
 drain=${BENCH_DRAIN:-60}
-gateway=${GATEWAY_BIN:-"$(swift build -c release --show-bin-path)/gateway"}
-pgbin=/usr/lib/postgresql/15/bin
-merchant_address=0x00000000000000000000000000000000000d0D01
-
-die() { echo "webhook_bench: $*" >&2; exit 1; }
-[ -x "$gateway" ] || die "no gateway binary at $gateway (build it: swift build -c release --product gateway)"
-python=python3
-[ -x .venv/bin/python ] && python=.venv/bin/python
-
-json_field() { "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/webhook-bench.XXXXXX")
-server_pid=""
-chain_pid=""
-receiver_pid=""
-Scripts/dev-postgres start >/dev/null 2>&1 || die "Scripts/dev-postgres start failed"
-cluster_url=$(Scripts/dev-postgres url)
-database="bench_webhooks_$$"
-export DATABASE_URL="${cluster_url%/*}/$database"
-
-stop_pid() { [ -z "$1" ] || { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
-cleanup() {
-  stop_pid "$server_pid"
-  stop_pid "$receiver_pid"
-  stop_pid "$chain_pid"
-  "$pgbin/psql" -X -q "$cluster_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== setting up: database $database, devchain, merchant, API key, gateway serve, receiver" >&2
-"$pgbin/psql" -X -q "$cluster_url" -c "CREATE DATABASE $database" >/dev/null
-
-Scripts/devchain --port 0 --info "$work/devchain.json" --block-time 1 >"$work/devchain.log" 2>&1 &
-chain_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/devchain.json" ] && break; sleep 0.2; done
-[ -s "$work/devchain.json" ] || { cat "$work/devchain.log" >&2; die "the devchain did not start"; }
-
-"$gateway" migrate >/dev/null
-merchant=$("$gateway" merchant create --name "Bench Shop" --receive-address "devnet:$merchant_address" | json_field id)
-api_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write | json_field secret)
-
-port=$(free_port)
-url="http://127.0.0.1:$port"
-"$gateway" serve --host 127.0.0.1 --port "$port" --devchain-info "$work/devchain.json" --public-url "$url" \
-  --rate-limit 0 --rate-limit-create 0 --webhook-allow-private >"$work/gateway.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 600); do
-  curl -fsS -o /dev/null "$url/health" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/gateway.log" >&2; die "gateway serve exited"; }
-  sleep 0.2
-done
-curl -fsS -o /dev/null "$url/health" || { tail -n 50 "$work/gateway.log" >&2; die "gateway serve did not answer /health"; }
+bench=webhook_bench
+. Benchmarks/gateway_setup.sh
+echo "== setting up: database, devchain, merchant, API key, gateway serve, receiver" >&2
+gateway_setup_start "bench_webhooks_$$" --webhook-allow-private
 
 # The receiver reads the secret file when it changes: the secret exists only once the endpoint does.
 "$python" Tests/Support/webhook_receiver.py --port 0 --path /webhooks --log "$work/received.jsonl" \
   --secret-file "$work/secret" --port-file "$work/receiver.port" >"$work/receiver.log" 2>&1 &
-receiver_pid=$!
+extra_pids+=($!)
 for _ in $(seq 1 100); do [ -s "$work/receiver.port" ] && break; sleep 0.1; done
 [ -s "$work/receiver.port" ] || { cat "$work/receiver.log" >&2; die "the receiver did not start"; }
 receiver_url="http://127.0.0.1:$(cat "$work/receiver.port")/webhooks"
