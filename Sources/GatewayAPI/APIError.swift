@@ -38,6 +38,9 @@ public struct APIError: Error, Sendable {
 
     /// Maps any error to the API's shape. Only errors made for clients carry their message.
     static func from(_ error: any Error) -> APIError {
+        if error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge {
+            return APIError(status: .contentTooLarge, code: "body_too_large", "the request body is larger than \(APIConfiguration.maxBodyBytes) bytes")
+        }
         switch error {
         case let error as APIError:
             return error
@@ -50,10 +53,6 @@ public struct APIError: Error, Sendable {
             case .notFound: status = .notFound
             }
             return APIError(status: status, code: error.code, param: error.param, error.message)
-        case is NIOTooManyBytesError:
-            return APIError(status: .contentTooLarge, code: "body_too_large", "the request body is larger than \(APIConfiguration.maxBodyBytes) bytes")
-        case let error as HTTPError where error.status == .contentTooLarge:
-            return APIError(status: .contentTooLarge, code: "body_too_large", "the request body is larger than \(APIConfiguration.maxBodyBytes) bytes")
         case let error as HTTPError where error.status.code < 500:
             return APIError(status: error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         default:

@@ -44,7 +44,7 @@ struct CheckoutRoutes {
         }
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
-            guard try await store.publicSession(id: id) != nil else { throw APIError.notFound("checkout \(id)") }
+            guard let (first, _) = try await store.publicSession(id: id) else { throw APIError.notFound("checkout \(id)") }
             let store = self.store
             let configuration = self.configuration
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
@@ -56,8 +56,11 @@ struct CheckoutRoutes {
                     var last = ""
                     var quiet = Duration.zero
                     let step = Duration.milliseconds(200)
+                    var fetched: SessionRecord? = first
                     stream: while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                        guard let (session, _) = try await store.publicSession(id: id) else { break }
+                        if fetched == nil { fetched = try await store.publicSession(id: id)?.0 }
+                        guard let session = fetched else { break }
+                        fetched = nil
                         let data = CheckoutPage.eventJSON(session).serialized
                         if data != last {
                             try await writer.write(ByteBuffer(string: "event: session\ndata: \(data)\n\n"))

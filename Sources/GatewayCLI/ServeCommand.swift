@@ -93,11 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(app)
             let group = ServiceGroup(
                 configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            do {
-                try await group.run()
-            } catch is CancellationError {
-                // A service saw the shutdown as a cancellation: still a clean stop.
-            }
+            try await group.run()
         }
     }
 
@@ -157,7 +153,7 @@ struct MonitorService: Service {
 
     func run() async throws {
         let key = "gateway.monitor." + chain.network.name
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -174,12 +170,12 @@ struct MonitorService: Service {
                             throw error
                         }
                     }
-                } catch is CancellationError {
-                    return
                 } catch {
+                    // A shutdown cancels the monitor, and surfaces as whatever the call in flight threw.
+                    if Task.isCancelled { return }
                     logger.error("monitor stopped; restarting", metadata: ["network": "\(chain.network.name)", "error": "\(describeDatabaseError(error))"])
                 }
-                try await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(5))
             }
         }
     }

@@ -43,7 +43,7 @@ struct WebhookCommand: AsyncParsableCommand {
                 let worker = WebhookWorker(store: WebhookStore(client: client, logger: logger), configuration: configuration, logger: logger)
                 let group = ServiceGroup(
                     configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                do { try await group.run() } catch is CancellationError {}
+                try await group.run()
             }
         }
     }

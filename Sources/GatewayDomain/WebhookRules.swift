@@ -18,6 +18,22 @@ public struct RetrySchedule: Sendable, Hashable {
         return age + delay <= horizonSeconds ? delay : nil
     }
 
+    public enum Outcome: Sendable, Hashable {
+        case succeeded
+        case retry(afterSeconds: Int64)
+        case failed
+    }
+
+    /// What follows an attempt that got `statusCode` (nil: no answer, a network error or a
+    /// timeout), the delivery's `attempts`-th, `age` seconds after the delivery began.
+    public func outcome(statusCode: Int?, attempts: Int, age: Int64, retryAfter: Int64? = nil) -> Outcome {
+        if let statusCode {
+            if (200...299).contains(statusCode) { return .succeeded }
+            if !Self.isRetryable(status: statusCode) { return .failed }
+        }
+        return nextDelay(afterAttempts: attempts, age: age, retryAfter: retryAfter).map { .retry(afterSeconds: $0) } ?? .failed
+    }
+
     /// Whether a response status is worth another attempt: 408, 429 and 5xx. Other statuses
     /// outside 2xx fail the delivery at once (the receiver refused it).
     public static func isRetryable(status: Int) -> Bool {

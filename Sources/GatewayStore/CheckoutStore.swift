@@ -64,7 +64,9 @@ public struct CheckoutStore: Sendable {
                     try await connection.query(
                         "INSERT INTO merchant_addresses (merchant_id, network, address) VALUES (\(id), \(address.network), \(address.address.lowercased))",
                         logger: logger)
-                    try await Self.watch(network: address.network, address: address.address, on: connection, logger: logger)
+                    if let watch = PostgresMonitorStore.addWatchedQuery(network: address.network, addresses: [address.address]) {
+                        try await connection.query(watch, logger: logger)
+                    }
                 }
             }
         } catch where databaseErrorCode(error) == "23505" {
@@ -72,19 +74,6 @@ public struct CheckoutStore: Sendable {
         }
         guard let merchant = try await merchant(id: id) else { throw StoreError.corruptRow(table: "merchants", reason: "\(id) vanished") }
         return merchant
-    }
-
-    static func watch(network: String, address: Address, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            WITH added AS (
-                INSERT INTO watched_addresses (network, address) VALUES (\(network), \(address.lowercased))
-                ON CONFLICT (network, address) DO NOTHING RETURNING 1
-            )
-            INSERT INTO watch_generations AS g (network, generation)
-            SELECT \(network), 1 WHERE EXISTS (SELECT 1 FROM added)
-            ON CONFLICT (network) DO UPDATE SET generation = g.generation + 1
-            """, logger: logger)
     }
 
     public func merchant(id: String) async throws -> MerchantRecord? {

@@ -226,11 +226,16 @@ public struct PostgresMonitorStore: MonitorStore {
 
     /// Adds addresses; the generation moves on when at least one was not watched yet.
     public func addWatched(network: String, addresses: [Address]) async throws {
+        guard let query = Self.addWatchedQuery(network: network, addresses: addresses) else { return }
+        try await client.query(query, logger: logger)
+    }
+
+    /// One statement, so that the insert and the generation bump commit together; nil when
+    /// there is nothing to add. Also run inside other transactions (a new merchant's addresses).
+    static func addWatchedQuery(network: String, addresses: [Address]) -> PostgresQuery? {
         let texts = Array(Set(addresses.map(\.lowercased))).sorted()
-        guard !texts.isEmpty else { return }
-        // One statement: the insert and the generation bump commit together.
-        try await client.query(
-            """
+        guard !texts.isEmpty else { return nil }
+        return """
             WITH added AS (
                 INSERT INTO watched_addresses (network, address)
                 SELECT \(network), a FROM unnest(\(texts)::text[]) AS a
@@ -240,7 +245,7 @@ public struct PostgresMonitorStore: MonitorStore {
             INSERT INTO watch_generations AS g (network, generation)
             SELECT \(network), 1 WHERE EXISTS (SELECT 1 FROM added)
             ON CONFLICT (network) DO UPDATE SET generation = g.generation + 1
-            """, logger: logger)
+            """
     }
 
     /// Removes addresses; the generation moves on when at least one was watched.

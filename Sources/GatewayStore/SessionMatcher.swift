@@ -82,15 +82,14 @@ public struct SessionMatcher: Service {
         if let sessionId = boundTo {
             guard let session = try await store.lockSession(id: sessionId, merchantId: nil, livemode: nil, on: connection) else { return }
             let key = PaymentKey(transactionHash: txHash, logIndex: UInt64(max(0, logIndex)), blockHash: blockHash)
-            guard let payment = session.payments.first(where: { $0.transfer.id == transferId }) else { return }
-            var inputs: [SessionInput]
+            // The session already accounts for this state (a change applied twice, or undone and redone).
+            guard let payment = session.payments.first(where: { $0.transfer.id == transferId }), payment.transfer.state != state else { return }
+            let inputs: [SessionInput]
             switch state {
             case .seen: inputs = [.transferSeen(key, amount: payment.credited)]
             case .confirmed: inputs = [.transferSeen(key, amount: payment.credited), .transferConfirmed(key)]
             case .removed: inputs = [.transferRemoved(key)]
             }
-            if payment.transfer.state == state { inputs = [] }
-            guard !inputs.isEmpty else { return }
             let updated = try await store.apply(inputs, to: session, on: connection)
             logger.info(
                 "payment updated",

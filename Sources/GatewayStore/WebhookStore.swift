@@ -217,15 +217,12 @@ public struct WebhookStore: Sendable {
     public func record(_ job: WebhookJob, attempt: WebhookAttempt, schedule: RetrySchedule) async throws -> String {
         let status: String
         var delay: Int64? = nil
-        if attempt.succeeded {
-            status = "succeeded"
-        } else if let code = attempt.statusCode, !RetrySchedule.isRetryable(status: code) {
-            status = "failed"
-        } else if let next = schedule.nextDelay(afterAttempts: job.attempts, age: job.age, retryAfter: attempt.retryAfter) {
+        switch schedule.outcome(statusCode: attempt.statusCode, attempts: job.attempts, age: job.age, retryAfter: attempt.retryAfter) {
+        case .succeeded: status = "succeeded"
+        case .failed: status = "failed"
+        case .retry(let seconds):
             status = "pending"
-            delay = next
-        } else {
-            status = "failed"
+            delay = seconds
         }
         let code = attempt.statusCode.map { Int32($0) }
         try await client.query(

@@ -17,6 +17,18 @@ struct WebhookRulesTests {
         #expect(![200, 301, 302, 400, 401, 404, 410, 422].contains(where: RetrySchedule.isRetryable(status:)))
     }
 
+    @Test("after an attempt: 2xx succeeds, refusals fail at once, the rest is retried until the horizon")
+    func outcomes() {
+        let schedule = RetrySchedule(horizonSeconds: 3600)
+        #expect(schedule.outcome(statusCode: 204, attempts: 1, age: 0) == .succeeded)
+        #expect(schedule.outcome(statusCode: 404, attempts: 1, age: 0) == .failed)
+        #expect(schedule.outcome(statusCode: 302, attempts: 1, age: 0) == .failed)
+        #expect(schedule.outcome(statusCode: 503, attempts: 2, age: 0) == .retry(afterSeconds: 60))
+        #expect(schedule.outcome(statusCode: 429, attempts: 1, age: 0, retryAfter: 30) == .retry(afterSeconds: 30))
+        #expect(schedule.outcome(statusCode: nil, attempts: 3, age: 100) == .retry(afterSeconds: 600))
+        #expect(schedule.outcome(statusCode: nil, attempts: 4, age: 100) == .failed)
+    }
+
     @Test(
         "forbidden targets: loopback, private, link-local, metadata, reserved",
         arguments: [
