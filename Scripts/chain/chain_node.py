@@ -11,12 +11,12 @@ of canonical block hashes and looks blocks and transactions up through it.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import threading
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from eth.constants import GENESIS_PARENT_HASH
@@ -33,7 +33,7 @@ from eth.exceptions import (
 )
 from eth.vm.spoof import SpoofTransaction
 from eth_tester import PyEVMBackend
-from eth_utils import ValidationError
+from eth_utils import ValidationError, to_checksum_address
 
 import wire_format as wire
 from rpc_errors import EXECUTION_REVERTED, RpcError, server_error
@@ -42,12 +42,28 @@ DEFAULT_CHAIN_ID = 1337
 BLOCK_GAS_LIMIT = 30_000_000
 GENESIS_BASE_FEE = 1_000_000_000
 COINBASE = b"\x00" * 20
+# geth's legacypool PriceBump (core/txpool/legacypool: DefaultConfig.PriceBump = 10).
 PRICE_BUMP_PERCENT = 10
+# geth's gas price oracle (eth/gasprice, eth/ethconfig): the price it starts from (the
+# miner's default gas price, 1 gwei), blocks sampled, percentile, transactions sampled per
+# block, tips it ignores (DefaultIgnorePrice, 2 wei) and its cap (DefaultMaxPrice, 500 gwei).
 DEFAULT_TIP = 1_000_000_000
 TIP_ORACLE_BLOCKS = 20
 TIP_ORACLE_PERCENTILE = 60
 TIP_ORACLE_SAMPLES_PER_BLOCK = 3
+TIP_ORACLE_IGNORE_PRICE = 2
+TIP_ORACLE_MAX_PRICE = 500 * 10**9
+# geth's eth_feeHistory limits (eth/ethconfig: FeeHistory max blocks; eth/gasprice/feehistory.go:
+# maxQueryLimit for reward percentiles).
 MAX_FEE_HISTORY_BLOCKS = 1024
+MAX_REWARD_PERCENTILES = 100
+# Wall-clock mining times kept for devchain_blockWallTimes (the newest blocks; older ones are dropped).
+WALL_TIME_BLOCKS = 100_000
+# eth_estimateGas: the plain transfer's gas, the call stipend geth adds to its first guess,
+# and the precision at which geth stops searching (internal/ethapi: estimateGasErrorRatio).
+TX_GAS = 21_000
+CALL_STIPEND = 2300
+ESTIMATE_ERROR_RATIO = 0.015
 
 ERROR_SELECTOR = bytes.fromhex("08c379a0")
 PANIC_SELECTOR = bytes.fromhex("4e487b71")
@@ -76,6 +92,31 @@ class PooledTransaction:
 @dataclass
 class Snapshot:
     block_hash: bytes
+
+
+def is_price_bump(old: Any, new: Any) -> bool:
+    """geth's replacement rule (legacypool list.Add): the new fee cap and tip must both be
+    strictly above the old ones and at least old * (100 + PriceBump) / 100, rounded down.
+    So exactly +10% is accepted and one wei less is refused; for a tip of 0 any raise to
+    1 wei or more passes the percentage, but equal values never do.
+    """
+    if new.max_fee_per_gas <= old.max_fee_per_gas or new.max_priority_fee_per_gas <= old.max_priority_fee_per_gas:
+        return False
+    fee_threshold = old.max_fee_per_gas * (100 + PRICE_BUMP_PERCENT) // 100
+    tip_threshold = old.max_priority_fee_per_gas * (100 + PRICE_BUMP_PERCENT) // 100
+    return new.max_fee_per_gas >= fee_threshold and new.max_priority_fee_per_gas >= tip_threshold
+
+
+def call_fees(call: dict) -> Tuple[int, int]:
+    """(fee cap, tip) of an eth_call/eth_estimateGas argument: a legacy gasPrice is both."""
+    if call.get("gasPrice") is not None:
+        return call["gasPrice"], call["gasPrice"]
+    return call.get("maxFeePerGas", 0), call.get("maxPriorityFeePerGas", 0)
+
+
+def checksum(address: bytes) -> str:
+    """An address as geth's common.Address prints it in messages (EIP-55)."""
+    return to_checksum_address(address)
 
 
 def revert_reason(output: bytes) -> Optional[str]:
@@ -131,11 +172,18 @@ class ChainNode:
         balance_wei: int,
         chain_id: int = DEFAULT_CHAIN_ID,
         finality_depth: int = 0,
+        min_tip: int = 0,
     ) -> None:
         self.lock = threading.RLock()
         self.chain_id = chain_id
         self.finality_depth = finality_depth
         self.automine = True
+        # False stops all block production but explicit evm_mine / devchain_mine calls:
+        # no automine, no interval blocks; sent transactions wait in the pool.
+        self.mining = True
+        self.min_tip = min_tip
+        # Unix time (seconds) at which each block was mined, by block hash, oldest first.
+        self.wall_times: "collections.OrderedDict[bytes, float]" = collections.OrderedDict()
         genesis_state = {
             account: {"balance": balance_wei, "nonce": 0, "code": b"", "storage": {}}
             for account in funded_accounts
@@ -158,7 +206,9 @@ class ChainNode:
         self.pool_seq = itertools.count()
         self.snapshots: Dict[int, Snapshot] = {}
         self.next_snapshot_id = 1
-        self.last_tip = DEFAULT_TIP
+        self.last_tip = max(DEFAULT_TIP, min_tip)
+        self.tip_head: Optional[bytes] = None
+        self._record_wall_time(genesis.hash)
         self.chain.header = self.chain.create_header_from_parent(genesis.header, coinbase=COINBASE)
 
     # ------------------------------------------------------------------ heads and lookups
@@ -247,6 +297,13 @@ class ChainNode:
             raise server_error("invalid sender: invalid transaction v, r, s values")
         if tx.gas < tx.intrinsic_gas:
             raise server_error(f"intrinsic gas too low: gas {tx.gas}, minimum needed {tx.intrinsic_gas}")
+        # Pool admission floor (geth's txpool.pricelimit, bor's 25 gwei): checked where geth
+        # checks it, after the stateless checks and before nonce and balance. For a legacy
+        # transaction the tip cap is its gas price.
+        if tx.max_priority_fee_per_gas < self.min_tip:
+            raise server_error(
+                f"transaction underpriced: gas tip cap {tx.max_priority_fee_per_gas}, minimum needed {self.min_tip}"
+            )
         state = self.state_at(self.head)
         next_nonce = state.get_nonce(sender)
         if tx.nonce < next_nonce:
@@ -269,19 +326,11 @@ class ChainNode:
             None,
         )
         if replaced is not None:
-            old = replaced.tx
-            fee_threshold = old.max_fee_per_gas * (100 + PRICE_BUMP_PERCENT) // 100
-            tip_threshold = old.max_priority_fee_per_gas * (100 + PRICE_BUMP_PERCENT) // 100
-            if (
-                tx.max_fee_per_gas <= old.max_fee_per_gas
-                or tx.max_priority_fee_per_gas <= old.max_priority_fee_per_gas
-                or tx.max_fee_per_gas < fee_threshold
-                or tx.max_priority_fee_per_gas < tip_threshold
-            ):
+            if not is_price_bump(replaced.tx, tx):
                 raise server_error("replacement transaction underpriced")
-            del self.pool[old.hash]
+            del self.pool[replaced.tx.hash]
         self.pool[tx.hash] = PooledTransaction(tx, bytes(raw), sender, next(self.pool_seq))
-        if self.automine:
+        if self.automine and self.mining:
             self._automine()
         return tx.hash
 
@@ -301,6 +350,23 @@ class ChainNode:
 
     def pooled(self, tx_hash: bytes) -> Optional[PooledTransaction]:
         return self.pool.get(tx_hash)
+
+    def pool_entries(self) -> List[Tuple[PooledTransaction, bool]]:
+        """Every pool transaction in arrival order, with whether it is executable now
+        (its nonce follows the sender's state nonce without a gap; geth's "pending")
+        rather than waiting behind a gap (geth's "queued")."""
+        state = self.state_at(self.head)
+        by_sender: Dict[bytes, set] = {}
+        for pooled in self.pool.values():
+            by_sender.setdefault(pooled.sender, set()).add(pooled.tx.nonce)
+        executable_below: Dict[bytes, int] = {}
+        for sender, nonces in by_sender.items():
+            nonce = state.get_nonce(sender)
+            while nonce in nonces:
+                nonce += 1
+            executable_below[sender] = nonce
+        ordered = sorted(self.pool.values(), key=lambda p: p.seq)
+        return [(p, p.tx.nonce < executable_below[p.sender]) for p in ordered]
 
     # ------------------------------------------------------------------ block production
 
@@ -348,6 +414,7 @@ class ChainNode:
             self.chain.header = self.chain.create_header_from_parent(parent, coinbase=COINBASE)
             return None
         block = self.chain.mine_block(mix_hash=os.urandom(32))
+        self._record_wall_time(block.hash)
         receipts = block.get_receipts(self.chain.chaindb)
         mined = wire.MinedBlock(block, receipts, [p.sender for p in included])
         self.blocks[block.hash] = mined
@@ -382,8 +449,38 @@ class ChainNode:
 
     def set_automine(self, enabled: bool) -> None:
         self.automine = enabled
-        if enabled:
+        if enabled and self.mining:
             self._automine()
+
+    def set_mining(self, enabled: bool) -> None:
+        """Stop or resume block production. Resuming with automine on mines what waits."""
+        self.mining = enabled
+        if enabled and self.automine:
+            self._automine()
+
+    def set_min_tip(self, wei: int) -> None:
+        """A new admission floor; the tip oracle starts over from it (as bor's starts from its floor)."""
+        self.min_tip = wei
+        self.last_tip = max(DEFAULT_TIP, wei)
+        self.tip_head = None
+
+    # ------------------------------------------------------------------ wall-clock times
+
+    def _record_wall_time(self, block_hash: bytes) -> None:
+        self.wall_times[block_hash] = time.time()
+        while len(self.wall_times) > WALL_TIME_BLOCKS:
+            self.wall_times.popitem(last=False)
+
+    def wall_times_between(self, first: int, last: int) -> List[Tuple[int, float]]:
+        """(number, unix seconds) of the canonical blocks first..last still remembered."""
+        first = max(first, 0, self.head_number - WALL_TIME_BLOCKS + 1)
+        last = min(last, self.head_number)
+        found = []
+        for number in range(first, last + 1):
+            mined_at = self.wall_times.get(self.canonical[number])
+            if mined_at is not None:
+                found.append((number, mined_at))
+        return found
 
     # ------------------------------------------------------------------ snapshots
 
@@ -442,53 +539,97 @@ class ChainNode:
         return computation.output
 
     def estimate_gas(self, call: dict, mined: wire.MinedBlock) -> int:
-        """The least gas with which the call succeeds, found by binary search like geth's."""
-        cap = min(call.get("gas") or BLOCK_GAS_LIMIT, BLOCK_GAS_LIMIT)
-        vm = self.chain.get_vm(at_header=mined.header)
-        with vm.in_costless_state() as state:
+        """eth_estimateGas as geth computes it (eth/gasestimator, geth 1.14 and later).
 
-            def attempt(gas: int) -> Any:
+        The upper bound is the call's gas when at least 21000, else the block gas limit,
+        lowered to what the sender can pay when a fee cap (`gasPrice` or `maxFeePerGas`)
+        is given. A plain transfer to an account without code answers 21000 when that
+        suffices. Otherwise one run at the bound, then a binary search that favours the
+        low side and stops within 1.5% (geth's estimateGasErrorRatio), so the answer may
+        lie up to 1.5% above the least gas that works.
+        """
+        header = mined.header
+        hi = call["gas"] if call.get("gas", 0) >= TX_GAS else header.gas_limit
+        sender = call.get("from") or b"\x00" * 20
+        value = call.get("value", 0)
+        fee_cap, tip = call_fees(call)
+        vm = self.chain.get_vm(at_header=header)
+        with vm.in_costless_state() as state:
+            balance = state.get_balance(sender)
+            if fee_cap:
+                if value >= balance:
+                    raise server_error("insufficient funds for transfer")
+                hi = min(hi, (balance - value) // fee_cap)
+
+            def problem(gas: int) -> Optional[str]:
+                """What geth's state transition refuses before running (not a lack of gas)."""
+                if fee_cap or tip:
+                    if tip > fee_cap:
+                        return (
+                            "max priority fee per gas higher than max fee per gas: address "
+                            f"{checksum(sender)}, maxPriorityFeePerGas: {tip}, maxFeePerGas: {fee_cap}"
+                        )
+                    if fee_cap < header.base_fee_per_gas:
+                        return (
+                            "max fee per gas less than block base fee: address "
+                            f"{checksum(sender)}, maxFeePerGas: {fee_cap}, baseFee: {header.base_fee_per_gas}"
+                        )
+                if balance < gas * fee_cap + value:
+                    return (
+                        "insufficient funds for gas * price + value: address "
+                        f"{checksum(sender)} have {balance} want {gas * fee_cap + value}"
+                    )
+                return None
+
+            def attempt(gas: int) -> Tuple[bool, Any]:
+                """(failed, computation); computation None when the gas is below the intrinsic cost."""
+                reason = problem(gas)
+                if reason is not None:
+                    raise server_error(f"failed with {gas} gas: {reason}")
+                message = self._message(state, vm, call, gas)
+                if gas < message.intrinsic_gas:
+                    return True, None
                 snapshot = state.snapshot()
                 try:
-                    return state.apply_transaction(self._message(state, vm, call, gas))
+                    computation = state.apply_transaction(message)
+                except ValidationError as error:
+                    raise server_error(f"failed with {gas} gas: {error}")
                 finally:
                     state.revert(snapshot)
+                return computation.is_error, computation
 
-            def fails(gas: int) -> bool:
+            if not call.get("data") and call.get("to") and not state.get_code(call["to"]):
                 try:
-                    return attempt(gas).is_error
-                except ValidationError:
-                    return True
-
-            probe = self._message(state, vm, call, cap)
-            intrinsic = probe.intrinsic_gas
-            if cap < intrinsic:
-                raise server_error(f"intrinsic gas too low: gas {cap}, minimum needed {intrinsic}")
-            try:
-                first = attempt(cap)
-            except ValidationError as error:
-                if call.get("value", 0) > state.get_balance(probe.sender):
-                    raise server_error("insufficient funds for transfer")
-                raise server_error(str(error))
-            if first.is_error:
-                if isinstance(first.error, Revert):
-                    raise revert_error(first.output)
-                if isinstance(first.error, OutOfGas):
-                    raise server_error(f"gas required exceeds allowance ({cap})")
-                raise server_error(vm_error_message(first.error))
-            used = intrinsic + first.get_gas_used()
-            low = max(intrinsic, used) - 1
-            high = cap
-            optimistic = (used + first.get_gas_refund() + 2300) * 64 // 63
-            if optimistic < high and not fails(optimistic):
-                high = optimistic
-            while high - low > 1:
-                middle = (low + high) // 2
-                if fails(middle):
-                    low = middle
+                    if not attempt(TX_GAS)[0]:
+                        return TX_GAS
+                except RpcError:
+                    pass
+            failed, first = attempt(hi)
+            if failed:
+                if first is not None and not isinstance(first.error, OutOfGas):
+                    if isinstance(first.error, Revert):
+                        raise revert_error(first.output)
+                    raise server_error(vm_error_message(first.error))
+                raise server_error(f"gas required exceeds allowance ({hi})")
+            intrinsic = self._message(state, vm, call, hi).intrinsic_gas
+            peak = intrinsic + first.get_gas_used()
+            refund = min(first.get_gas_refund(), peak // 5)  # EIP-3529 caps refunds at a fifth
+            lo = peak - refund - 1
+            optimistic = (peak + CALL_STIPEND) * 64 // 63
+            if optimistic < hi:
+                if attempt(optimistic)[0]:
+                    lo = optimistic
                 else:
-                    high = middle
-            return high
+                    hi = optimistic
+            while lo + 1 < hi:
+                if (hi - lo) / hi < ESTIMATE_ERROR_RATIO:
+                    break
+                middle = min(lo + (hi - lo) // 2, lo * 2)
+                if attempt(middle)[0]:
+                    lo = middle
+                else:
+                    hi = middle
+            return hi
 
     @staticmethod
     def _validation_message(error: Exception, call: dict, state: Any) -> str:
@@ -526,25 +667,54 @@ class ChainNode:
     # ------------------------------------------------------------------ fees
 
     def suggest_tip(self) -> int:
-        """geth's gas price oracle: 60th percentile of the cheapest tips of recent blocks."""
-        samples = []
-        for number in range(max(1, self.head_number - TIP_ORACLE_BLOCKS + 1), self.head_number + 1):
-            mined = self.block_by_number(number)
-            base_fee = mined.header.base_fee_per_gas
-            tips = sorted(
-                wire.effective_tip(tx, base_fee)
-                for tx, sender in zip(mined.block.transactions, mined.senders)
-                if sender != mined.header.coinbase
-            )
-            samples.extend(tips[:TIP_ORACLE_SAMPLES_PER_BLOCK])
+        """geth's gas price oracle (eth/gasprice SuggestTipCap), computed in order.
+
+        The 60th percentile of the three cheapest tips of each of the last 20 blocks
+        (genesis excluded). A block without a usable tip contributes the last answer,
+        and then one more older block is sampled, up to 40 blocks in all. Tips below the
+        ignore price are skipped: 2 wei as in geth, or the admission floor when one is
+        set, as bor skips tips below its 25 gwei floor (PIP-35). Capped at 500 gwei.
+        The answer is kept until the head changes.
+        """
+        head = self.head
+        if self.tip_head == head.hash:
+            return self.last_tip
+        ignore_under = max(TIP_ORACLE_IGNORE_PRICE, self.min_tip)
+        waiting = collections.deque(range(self.head_number, max(0, self.head_number - TIP_ORACLE_BLOCKS), -1))
+        next_older = self.head_number - len(waiting)
+        samples: List[int] = []
+        while waiting:
+            values = self._block_tips(self.block_by_number(waiting.popleft()), ignore_under) or [self.last_tip]
+            if len(values) == 1 and len(samples) + 1 + len(waiting) < 2 * TIP_ORACLE_BLOCKS and next_older > 0:
+                waiting.append(next_older)
+                next_older -= 1
+            samples.extend(values)
+        price = self.last_tip
         if samples:
             samples.sort()
-            self.last_tip = samples[(len(samples) - 1) * TIP_ORACLE_PERCENTILE // 100]
+            price = samples[(len(samples) - 1) * TIP_ORACLE_PERCENTILE // 100]
+        self.last_tip = min(price, TIP_ORACLE_MAX_PRICE)
+        self.tip_head = head.hash
         return self.last_tip
 
+    @staticmethod
+    def _block_tips(mined: wire.MinedBlock, ignore_under: int) -> List[int]:
+        """The cheapest tips of a block (at most three), not counting the block producer's own transactions."""
+        base_fee = mined.header.base_fee_per_gas
+        tips = sorted(
+            (wire.effective_tip(tx, base_fee), sender)
+            for tx, sender in zip(mined.block.transactions, mined.senders)
+        )
+        chosen = [tip for tip, sender in tips if tip >= ignore_under and sender != mined.header.coinbase]
+        return chosen[:TIP_ORACLE_SAMPLES_PER_BLOCK]
+
     def fee_history(self, block_count: int, newest: int, percentiles: Sequence[float]) -> dict:
-        if newest > self.head_number:
-            raise server_error(f"request beyond head block: requested {newest}, head {self.head_number}")
+        """eth_feeHistory as geth answers it (eth/gasprice/feehistory.go and ethapi's result type)."""
+        if block_count < 1:
+            # geth returns before looking at anything else; its nil slice prints as null.
+            return {"oldestBlock": wire.qty(0), "gasUsedRatio": None}
+        if len(percentiles) > MAX_REWARD_PERCENTILES:
+            raise server_error(f"invalid reward percentile: over the query limit {MAX_REWARD_PERCENTILES}")
         for i, percentile in enumerate(percentiles):
             if percentile < 0 or percentile > 100:
                 raise server_error(f"invalid reward percentile: {percentile:f}")
@@ -552,9 +722,9 @@ class ChainNode:
                 raise server_error(
                     f"invalid reward percentile: #{i - 1}:{percentiles[i - 1]:f} >= #{i}:{percentile:f}"
                 )
+        if newest > self.head_number:
+            raise server_error(f"request beyond head block: requested {newest}, head {self.head_number}")
         count = min(block_count, MAX_FEE_HISTORY_BLOCKS, newest + 1)
-        if count == 0:
-            return {"oldestBlock": wire.qty(0), "baseFeePerGas": [], "gasUsedRatio": []}
         oldest = newest - count + 1
         base_fees, ratios, blob_fees, blob_ratios, rewards = [], [], [], [], []
         for number in range(oldest, newest + 1):
@@ -604,7 +774,8 @@ def _block_rewards(mined: wire.MinedBlock, percentiles: Sequence[float]) -> List
     index = 0
     cumulative = sorter[0][1]
     for percentile in percentiles:
-        threshold = int(Fraction(mined.header.gas_used) * Fraction(percentile) / 100)
+        # float64 arithmetic as in geth, so thresholds round the same way.
+        threshold = int(float(mined.header.gas_used) * percentile / 100)
         while cumulative < threshold and index < len(sorter) - 1:
             index += 1
             cumulative += sorter[index][1]

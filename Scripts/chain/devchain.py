@@ -1,7 +1,7 @@
 """Local development chain: a real EVM (py-evm through eth-tester) behind HTTP JSON-RPC.
 
 Usage (normally through Scripts/devchain):
-    devchain.py --port PORT --info FILE [--block-time SECONDS] [--finality-depth N] [--chain-id N]
+    devchain.py --port PORT --info FILE [--block-time SECONDS] [--finality-depth N] [--chain-id N] [--min-tip WEI]
 
 At start it funds the well-known development accounts, deploys the USDC and USDT
 stand-ins, starts serving, and then writes FILE (atomically) with the URL, chain id,
@@ -70,13 +70,14 @@ def deploy_tokens(node: chain_node.ChainNode, deployer_key: str, holders: List[s
             [name, symbol, TOKEN_DECIMALS, name, version, holders, TOKEN_BALANCE_UNITS],
         )
         base_fee = node.next_base_fee()
+        tip = max(DEPLOY_TIP_WEI, node.min_tip)
         signed = Account.sign_transaction(
             {
                 "type": 2,
                 "chainId": node.chain_id,
                 "nonce": nonce,
-                "maxPriorityFeePerGas": DEPLOY_TIP_WEI,
-                "maxFeePerGas": 2 * base_fee + DEPLOY_TIP_WEI,
+                "maxPriorityFeePerGas": tip,
+                "maxFeePerGas": 2 * base_fee + tip,
                 "gas": 8_000_000,
                 "value": 0,
                 "data": bytes.fromhex(compiled["bytecode"][2:]) + arguments,
@@ -152,9 +153,11 @@ def write_info(path: Path, info: dict) -> None:
 
 
 def interval_miner(node: chain_node.ChainNode, seconds: float, stop: threading.Event) -> None:
+    """A block every `seconds` while mining is on (devchain_setMining false skips the ticks)."""
     while not stop.wait(seconds):
         with node.lock:
-            node.mine()
+            if node.mining:
+                node.mine()
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -164,6 +167,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--block-time", type=float, default=None, help="also mine a block every SECONDS")
     parser.add_argument("--finality-depth", type=int, default=0, help="finalized = head - N (default 0)")
     parser.add_argument("--chain-id", type=int, default=chain_node.DEFAULT_CHAIN_ID, help="chain id (default 1337)")
+    parser.add_argument(
+        "--min-tip", type=int, default=0, help="refuse transactions whose tip cap is below WEI (default 0; bor: 25 gwei)"
+    )
     args = parser.parse_args(argv)
     if args.block_time is not None and args.block_time <= 0:
         parser.error("--block-time must be positive")
@@ -171,6 +177,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         parser.error("--finality-depth must not be negative")
     if args.chain_id <= 0:
         parser.error("--chain-id must be positive")
+    if not 0 <= args.min_tip < 2**256:
+        parser.error("--min-tip must be between 0 and 2^256-1")
     return args
 
 
@@ -186,6 +194,7 @@ def main(argv: List[str]) -> int:
         balance_wei=NATIVE_BALANCE_WEI,
         chain_id=args.chain_id,
         finality_depth=args.finality_depth,
+        min_tip=args.min_tip,
     )
     with node.lock:
         tokens = deploy_tokens(node, accounts[0][1], [address for address, _ in accounts])

@@ -134,6 +134,13 @@ def call_arg(value: Any, index: int) -> dict:
         call["gas"] = quantity(value["gas"], index)
     if value.get("value") is not None:
         call["value"] = quantity(value["value"], index)
+    for key in ("gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce"):
+        if value.get(key) is not None:
+            call[key] = quantity(value[key], index)
+    if call.get("gasPrice") is not None and (
+        call.get("maxFeePerGas") is not None or call.get("maxPriorityFeePerGas") is not None
+    ):
+        raise server_error("both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified")
     payload = value.get("input") if value.get("input") is not None else value.get("data")
     if value.get("input") is not None and value.get("data") is not None and value["input"] != value["data"]:
         raise invalid_argument(index, 'both "data" and "input" are set and not equal. Please use "input" to pass transaction call data')
@@ -246,6 +253,10 @@ class Methods:
             "evm_revert": (self.evm_revert, 1, 1),
             "evm_setAutomine": (self.set_automine, 1, 1),
             "devchain_setFinalityDepth": (self.set_finality_depth, 1, 1),
+            "devchain_setMinTip": (self.set_min_tip, 1, 1),
+            "devchain_setMining": (self.set_mining, 1, 1),
+            "devchain_pendingTransactions": (self.pending_transactions, 0, 0),
+            "devchain_blockWallTimes": (self.block_wall_times, 0, 2),
         }
 
     def dispatch(self, method: str, params: list) -> Any:
@@ -441,6 +452,50 @@ class Methods:
             raise invalid_argument(0, "finality depth must not be negative")
         self.node.finality_depth = depth
         return True
+
+    def set_min_tip(self, p: list) -> bool:
+        wei = _int_or_hex(p[0], 0)
+        if wei < 0 or wei >= 2**256:
+            raise invalid_argument(0, "minimum tip must be between 0 and 2^256-1")
+        self.node.set_min_tip(wei)
+        return True
+
+    def set_mining(self, p: list) -> bool:
+        self.node.set_mining(bool_arg(p[0], 0))
+        return True
+
+    def pending_transactions(self, p: list) -> list:
+        entries = []
+        for pooled, executable in self.node.pool_entries():
+            tx = pooled.tx
+            entry = {
+                "hash": wire.data(tx.hash),
+                "from": wire.address(pooled.sender),
+                "nonce": wire.qty(tx.nonce),
+                "type": wire.qty(wire.tx_type(tx)),
+                "status": "pending" if executable else "queued",
+            }
+            if wire.tx_type(tx) == wire.DYNAMIC_FEE_TX:
+                entry["maxFeePerGas"] = wire.qty(tx.max_fee_per_gas)
+                entry["maxPriorityFeePerGas"] = wire.qty(tx.max_priority_fee_per_gas)
+            else:
+                entry["gasPrice"] = wire.qty(tx.gas_price)
+            entries.append(entry)
+        return entries
+
+    def block_wall_times(self, p: list) -> dict:
+        first = _block_or_int(self.node, p[0], 0) if len(p) > 0 and p[0] is not None else self.node.head_number
+        last = _block_or_int(self.node, p[1], 1) if len(p) > 1 and p[1] is not None else self.node.head_number
+        if first > last:
+            raise server_error("invalid block range params")
+        return {wire.qty(number): round(mined_at, 3) for number, mined_at in self.node.wall_times_between(first, last)}
+
+
+def _block_or_int(node: ChainNode, value: Any, index: int) -> int:
+    """A block tag, hex quantity, or JSON integer."""
+    if isinstance(value, str) and value in BLOCK_TAGS:
+        return node.resolve_tag(value)
+    return _int_or_hex(value, index)
 
 
 def _int_or_hex(value: Any, index: int) -> int:

@@ -19,6 +19,8 @@ def chain(devchain: Devchain):
     """The shared devchain, put back as it was after the test (snapshot and revert)."""
     snapshot = devchain.rpc("evm_snapshot")
     yield devchain
+    devchain.rpc("devchain_setMinTip", 0)
+    devchain.rpc("devchain_setMining", True)
     devchain.rpc("evm_setAutomine", True)
     devchain.rpc("devchain_setFinalityDepth", 0)
     assert devchain.rpc("evm_revert", snapshot) is True
