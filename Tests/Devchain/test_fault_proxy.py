@@ -175,3 +175,224 @@ def test_proxy_keeps_connections_alive(proxy: FaultProxy):
         assert client.connection.sock is sock
     finally:
         client.close()
+
+
+# ---------------------------------------------------------------------- forged and dropped logs
+
+
+def last_log_index(chain: Devchain, block_hash: str) -> int:
+    return max((int(log["logIndex"], 16) for log in chain.rpc("eth_getLogs", {"blockHash": block_hash})), default=-1)
+
+
+def test_forge_log_reuses_a_real_transaction_of_the_block(proxy: FaultProxy, chain: Devchain):
+    payer, recipient = chain.accounts[6]["address"], chain.accounts[7]["address"]
+    real = send(chain, token_transfer(chain, chain.usdc, 2, payer, 100))
+    receipt = chain.rpc("eth_getTransactionReceipt", real)
+    chain.rpc("devchain_mine", 2)  # empty blocks after it: the forged log lands in the block with a transaction
+    proxy.fault("forge_log", token=chain.usdt, to=recipient, amount="5000000")
+    query = {"fromBlock": receipt["blockNumber"], "toBlock": "latest", "address": chain.usdt,
+             "topics": [TRANSFER_TOPIC, None, topic_for(recipient)]}
+    [log] = proxy.rpc("eth_getLogs", query)
+    assert chain.rpc("eth_getLogs", query) == []
+    assert log["transactionHash"] == real and log["transactionIndex"] == receipt["transactionIndex"]
+    assert log["blockHash"] == receipt["blockHash"] and log["blockNumber"] == receipt["blockNumber"]
+    assert log["logIndex"] == hex(last_log_index(chain, receipt["blockHash"]) + 1) == "0x1"
+    assert log["address"] == chain.usdt.lower() and int(log["data"], 16) == 5000000
+    assert log["topics"][0] == TRANSFER_TOPIC and log["topics"][2] == topic_for(recipient)
+    assert log["topics"][1] not in (topic_for(payer), topic_for(recipient))
+    assert list(log) == list(chain.rpc("eth_getLogs", {"blockHash": receipt["blockHash"]})[0])  # geth's key order
+    # Receipts stay honest without the receipts option.
+    assert proxy.rpc("eth_getTransactionReceipt", real) == receipt
+
+    everything = proxy.rpc("eth_getLogs", {"blockHash": receipt["blockHash"]})
+    assert [entry["logIndex"] for entry in everything] == ["0x0", "0x1"] and everything[1] == log
+    assert proxy.rpc("eth_getLogs", dict(query, address=chain.usdc)) == []  # the filter does not admit it
+    head = chain.rpc("eth_getBlockByNumber", "latest", False)
+    assert proxy.rpc("eth_getLogs", {"blockHash": head["hash"]}) == []  # no transaction to reuse there
+
+    sender = chain.accounts[11]["address"]
+    proxy.fault("forge_log", token=chain.usdt, to=recipient, amount=7, **{"from": sender})
+    [named] = proxy.rpc("eth_getLogs", query)
+    assert named["topics"][1] == topic_for(sender) and int(named["data"], 16) == 7
+
+
+def test_forge_log_with_receipts_patches_this_providers_receipts(proxy: FaultProxy, chain: Devchain):
+    recipient = chain.accounts[7]["address"]
+    real = send(chain, token_transfer(chain, chain.usdc, 2, chain.accounts[6]["address"], 100))
+    receipt = chain.rpc("eth_getTransactionReceipt", real)
+    proxy.fault("forge_log", token=chain.usdt, to=recipient, amount=42, receipts=True)
+    [log] = proxy.rpc("eth_getLogs", {"blockHash": receipt["blockHash"], "address": chain.usdt})
+    patched = proxy.rpc("eth_getTransactionReceipt", real)
+    assert patched["logs"] == receipt["logs"] + [log]
+    assert int(patched["logsBloom"], 16) == bloom_of(patched["logs"])
+    assert {k: v for k, v in patched.items() if k not in ("logs", "logsBloom")} == {
+        k: v for k, v in receipt.items() if k not in ("logs", "logsBloom")
+    }
+    assert proxy.rpc("eth_getBlockReceipts", receipt["blockNumber"]) == [patched]
+    assert proxy.rpc("eth_getBlockReceipts", receipt["blockHash"]) == [patched]
+    assert chain.rpc("eth_getTransactionReceipt", real) == receipt  # the node itself knows nothing of it
+    # Asking again forges the same log, not a second one.
+    proxy.rpc("eth_getLogs", {"blockHash": receipt["blockHash"], "address": chain.usdt})
+    assert proxy.rpc("eth_getTransactionReceipt", real) == patched
+    proxy.reset()
+    assert proxy.rpc("eth_getTransactionReceipt", real) == receipt
+
+
+def test_forge_log_in_bloom_copies_a_real_transfer_with_another_amount(proxy: FaultProxy, chain: Devchain):
+    recipient = chain.accounts[6]["address"]
+    real = send(chain, token_transfer(chain, chain.usdc, 2, recipient, 100))
+    receipt = chain.rpc("eth_getTransactionReceipt", real)
+    block = chain.rpc("eth_getBlockByHash", receipt["blockHash"], False)
+    proxy.fault("forge_log", in_bloom=True, amount="99999999")
+    query = {"blockHash": block["hash"], "topics": [TRANSFER_TOPIC, None, topic_for(recipient)]}
+    [original, copy] = proxy.rpc("eth_getLogs", query)
+    assert original == receipt["logs"][0]
+    assert copy == dict(original, data="0x" + (99999999).to_bytes(32, "big").hex(), logIndex="0x1")
+    assert bloom_of([copy]) & int(block["logsBloom"], 16) == bloom_of([copy])  # passes the block's bloom
+    ranged = proxy.rpc("eth_getLogs", {"fromBlock": block["number"], "toBlock": block["number"], "address": chain.usdc})
+    assert ranged == [original, copy]
+    proxy.fault("forge_log", in_bloom=True, amount=1, to=chain.accounts[9]["address"])
+    assert proxy.rpc("eth_getLogs", query) == [original]  # no Transfer to that recipient to copy
+
+
+def test_partial_logs_drop_every_but_the_nth_or_those_to_a_recipient(proxy: FaultProxy, chain: Devchain):
+    a, b, c = (chain.accounts[i]["address"] for i in (7, 8, 9))
+    chain.rpc("evm_setAutomine", False)
+    for sender, recipient in ((1, a), (2, b), (3, a), (4, c)):
+        send(chain, token_transfer(chain, chain.usdc, sender, recipient, sender))
+    chain.rpc("evm_mine")
+    block_hash = chain.rpc("eth_getBlockByNumber", "latest", False)["hash"]
+    everything = chain.rpc("eth_getLogs", {"blockHash": block_hash})
+    assert [int(log["data"], 16) for log in everything] == [1, 2, 3, 4]
+    proxy.fault("partial_logs", keep=2)
+    assert proxy.rpc("eth_getLogs", {"blockHash": block_hash}) == [everything[1], everything[3]]
+    proxy.fault("partial_logs", drop_to=a)
+    assert proxy.rpc("eth_getLogs", {"blockHash": block_hash}) == [everything[1], everything[3]]
+    proxy.fault("partial_logs", drop_to=b.upper().replace("0X", "0x"), keep=1)
+    assert proxy.rpc("eth_getLogs", {"blockHash": block_hash}) == [everything[0], everything[2], everything[3]]
+    proxy.fault("partial_logs", drop_to=a, keep=2)
+    assert proxy.rpc("eth_getLogs", {"blockHash": block_hash}) == [everything[3]]
+    receipts = proxy.rpc("eth_getBlockReceipts", block_hash)
+    assert [log for receipt in receipts for log in receipt["logs"]] == everything  # receipts untouched
+
+
+# ---------------------------------------------------------------------- heads that lie
+
+
+def test_inflated_finalized_answers_a_block_above_the_head(proxy: FaultProxy, chain: Devchain):
+    chain.rpc("devchain_setFinalityDepth", 2)
+    chain.rpc("devchain_mine", 3)
+    head = chain.rpc("eth_getBlockByNumber", "latest", False)
+    proxy.fault("inflated_finalized", ahead=5)
+    for tag in ("finalized", "safe"):
+        block = proxy.rpc("eth_getBlockByNumber", tag, False)
+        assert block["number"] == hex(int(head["number"], 16) + 5)
+        assert list(block) == list(head) and block["transactions"] == []
+        assert block["hash"] != head["hash"] and chain.rpc("eth_getBlockByHash", block["hash"], False) is None
+        assert int(block["timestamp"], 16) > int(head["timestamp"], 16)
+    assert proxy.rpc("eth_getBlockByNumber", "finalized", True)["transactions"] == []
+    assert proxy.rpc("eth_getBlockByNumber", "latest", False) == head
+    assert proxy.rpc("eth_blockNumber") == head["number"]
+    assert proxy.rpc("eth_getBlockByNumber", hex(int(head["number"], 16) - 2), False)["number"] == hex(
+        int(head["number"], 16) - 2)
+    proxy.fault("inflated_finalized", null=True)
+    assert proxy.rpc("eth_getBlockByNumber", "finalized", False) is None
+    assert proxy.rpc("eth_getBlockByNumber", "safe", False) is None
+    assert chain.rpc("eth_getBlockByNumber", "finalized", False)["number"] == hex(int(head["number"], 16) - 2)
+
+
+@pytest.mark.parametrize("value", ["0xffffffffffffffff", "0x10000000000000000", 12345, None, "latest"])
+def test_head_answers_a_fixed_block_number(proxy: FaultProxy, chain: Devchain, value):
+    proxy.fault("head", value=value)
+    assert proxy.rpc.request("eth_blockNumber")["result"] == value
+    assert proxy.rpc("eth_getBlockByNumber", "latest", False)["number"] == chain.rpc("eth_blockNumber")
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "-1", "1.5", "", "Wed, 21 Oct 2015 07:28:00 GMT", 0, 2**64])
+def test_http429_sends_retry_after_verbatim(proxy: FaultProxy, retry_after):
+    proxy.fault("http429", retryAfter=retry_after)
+    response = raw_post(proxy.url, call("eth_chainId"))
+    response.read()
+    assert response.status == 429 and response.getheader("Retry-After") == str(retry_after)
+
+
+def test_http429_without_retry_after(proxy: FaultProxy):
+    proxy.fault("http429", retryAfter=None)
+    response = raw_post(proxy.url, call("eth_chainId"))
+    response.read()
+    assert response.status == 429 and response.getheader("Retry-After") is None
+
+
+# ---------------------------------------------------------------------- junk
+
+
+def junk_bodies(proxy: FaultProxy, requests: list) -> list:
+    answers = []
+    for payload in requests:
+        response = raw_post(proxy.url, payload)
+        answers.append((response.status, response.getheader("X-Fault-Junk"), response.read()))
+    return answers
+
+
+def test_junk_answers_hostile_values_repeatably_from_a_seed(proxy: FaultProxy):
+    requests = [call("eth_chainId", request_id=i) if i % 3 else
+                [call("eth_chainId", request_id=i), call("net_version", request_id=f"n{i}")] for i in range(60)]
+    honest = [raw_post(proxy.url, payload).read() for payload in requests]
+    proxy.fault("junk", seed=7)
+    first = junk_bodies(proxy, requests)
+    proxy.fault("junk", seed=7)
+    assert junk_bodies(proxy, requests) == first
+    proxy.fault("junk", seed=8)
+    assert junk_bodies(proxy, requests) != first
+    assert all(status == 200 for status, _, _ in first)
+    assert all(body != expected for (_, _, body), expected in zip(first, honest))
+    used = {kind for _, kinds, _ in first for kind in kinds.split(",")}
+    assert len(used) >= 8, used
+    proxy.reset()
+    assert proxy.rpc("eth_chainId") == "0x539"
+
+
+@pytest.mark.parametrize("kind", ["truncated_json", "not_json", "empty_body", "deep_nesting", "non_standard_json"])
+def test_junk_body_kinds_are_not_valid_json_rpc(proxy: FaultProxy, kind):
+    proxy.fault("junk", seed=1, kinds=[kind])
+    for _ in range(5):
+        status, kinds, body = junk_bodies(proxy, [call("eth_chainId")])[0]
+        assert status == 200 and kinds == kind
+        try:
+            answer = json.loads(body)
+        except (ValueError, RecursionError):
+            continue
+        assert answer != {"jsonrpc": "2.0", "id": 1, "result": "0x539"}
+
+
+def test_junk_call_kinds_touch_only_the_matching_calls(proxy: FaultProxy):
+    proxy.fault("junk", seed=3, kinds=["wrong_id"])
+    for request_id in range(10):
+        answer = proxy.rpc.raw(call("eth_chainId", request_id=request_id))
+        assert answer.get("id", "missing") != request_id and answer["result"] == "0x539"
+    proxy.fault("junk", seed=3, kinds=["huge_number", "bad_hex"], methods=["eth_chainId"])
+    for _ in range(10):
+        chain_id, version = proxy.rpc.raw([call("eth_chainId", request_id=1), call("net_version", request_id=2)])
+        assert chain_id["id"] == 1 and chain_id["result"] != "0x539"
+        assert version == {"jsonrpc": "2.0", "id": 2, "result": "1337"}
+    assert proxy.rpc("net_version") == "1337"
+
+
+def test_control_api_checks_new_mode_parameters(proxy_process: FaultProxy):
+    for spec in (
+        {"mode": "forge_log", "token": "0x" + "11" * 20, "to": "0x" + "22" * 20},
+        {"mode": "forge_log", "amount": 1},
+        {"mode": "forge_log", "amount": -1, "in_bloom": True},
+        {"mode": "forge_log", "amount": 1, "in_bloom": True, "to": "0x12"},
+        {"mode": "partial_logs"},
+        {"mode": "partial_logs", "keep": 0},
+        {"mode": "inflated_finalized", "ahead": -1},
+        {"mode": "head"},
+        {"mode": "http429", "retryAfter": "1\r\nX-Injected: yes"},
+        {"mode": "http429", "retryAfter": {"seconds": 1}},
+        {"mode": "junk", "kinds": ["explode"]},
+        {"mode": "junk", "seed": "seven"},
+    ):
+        status, answer = proxy_process.control_call("POST", "/fault", spec)
+        assert status == 400 and answer["error"], spec
+    assert proxy_process.control_call("GET", "/fault") == (200, {"mode": "pass"})

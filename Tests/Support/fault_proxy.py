@@ -17,7 +17,9 @@ Control API (JSON over HTTP on the control port):
 
 Modes: pass, refuse, delay (seconds), http429 (retryAfter), http500,
 rpc_error (code, message), truncated, stale_head (behind, default 5),
-empty_logs_newest, fabricate_transfer (token, to, amount). See Scripts/chain/README.md.
+empty_logs_newest, fabricate_transfer (token, to, amount), forge_log (token, to, amount,
+from, in_bloom, receipts), partial_logs (keep, drop_to), inflated_finalized (ahead, null),
+head (value), junk (seed, kinds). See Scripts/chain/README.md.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -41,6 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Scripts" / "chain"
 from http_body import read_chunked  # noqa: E402  (shared with the devchain)
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+# The root of an empty trie: transactionsRoot and receiptsRoot of a block without transactions.
+EMPTY_TRIE_ROOT = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+EMPTY_BLOOM = "0x" + "00" * 256
+# forge_log looks this many blocks back from the end of a range for one with a transaction.
+FORGE_SCAN_BLOCKS = 128
 
 MODES = (
     "pass",
@@ -53,9 +61,23 @@ MODES = (
     "stale_head",
     "empty_logs_newest",
     "fabricate_transfer",
+    "forge_log",
+    "partial_logs",
+    "inflated_finalized",
+    "head",
+    "junk",
 )
 # Modes that change individual calls; the rest act on whole HTTP requests.
-CALL_MODES = ("rpc_error", "stale_head", "empty_logs_newest", "fabricate_transfer")
+CALL_MODES = (
+    "rpc_error",
+    "stale_head",
+    "empty_logs_newest",
+    "fabricate_transfer",
+    "forge_log",
+    "partial_logs",
+    "inflated_finalized",
+    "head",
+)
 # The methods a call mode touches when the fault names no methods of its own.
 MODE_METHODS = {
     "stale_head": {
@@ -68,6 +90,10 @@ MODE_METHODS = {
     },
     "empty_logs_newest": {"eth_getLogs"},
     "fabricate_transfer": {"eth_getLogs", "eth_getTransactionReceipt"},
+    "forge_log": {"eth_getLogs", "eth_getTransactionReceipt", "eth_getBlockReceipts"},
+    "partial_logs": {"eth_getLogs"},
+    "inflated_finalized": {"eth_getBlockByNumber"},
+    "head": {"eth_blockNumber"},
 }
 
 
@@ -104,10 +130,12 @@ class Fault:
                 if key not in spec:
                     raise ValueError(f"fabricate_transfer needs {key}")
             int(str(spec["amount"]))
+        check_parameters(mode, spec)
         self.mode = mode
         self.spec = dict(spec)
         self.methods = set(methods) if methods is not None else None
         self.remaining = count
+        self.junk = JunkGenerator(spec.get("seed", 0), spec.get("kinds")) if mode == "junk" else None
 
     def touches(self, methods: List[str]) -> bool:
         wanted = self.methods
@@ -128,6 +156,234 @@ class Fault:
         return result
 
 
+# junk: what may replace one call's answer, and what may replace the whole response body.
+JUNK_CALL_KINDS = ("wrong_type", "huge_number", "bad_hex", "bad_field", "wrong_id", "bad_envelope")
+JUNK_BODY_KINDS = ("truncated_json", "not_json", "empty_body", "wrong_container", "deep_nesting", "non_standard_json")
+JUNK_KINDS = JUNK_CALL_KINDS + JUNK_BODY_KINDS
+JUNK_NESTING_DEPTH = 100_000
+JUNK_LONG_STRING = 64 * 1024
+
+
+class JunkGenerator:
+    """Hostile answers drawn from one seeded generator: the same seed and the same
+    sequence of requests give the same answers."""
+
+    def __init__(self, seed: int, kinds: Optional[List[str]]) -> None:
+        self.random = random.Random(seed)
+        self.kinds = list(kinds) if kinds else list(JUNK_KINDS)
+        self.lock = threading.Lock()
+
+    def answer(self, message: Any, payload: bytes, affects: Callable[[Any], bool]) -> Tuple[bytes, str, List[str]]:
+        """(body, content type, kinds used) replacing the upstream's response `payload`.
+
+        Call by call, only the answers `affects` admits are mangled (the rest pass as they came).
+        """
+        with self.lock:
+            try:
+                upstream = json.loads(payload)
+            except (ValueError, UnicodeDecodeError):
+                upstream = None
+            kind = self.random.choice(self.kinds)
+            call_kinds = [k for k in self.kinds if k in JUNK_CALL_KINDS]
+            if kind in JUNK_CALL_KINDS and isinstance(upstream, (dict, list)) and upstream:
+                answers = upstream if isinstance(upstream, list) else [upstream]
+                used = [self.random.choice(call_kinds) if affects(a) else "pass" for a in answers]
+                mangled = [a if k == "pass" else self.mangle(a, k, answers) for a, k in zip(answers, used)]
+                body = mangled if isinstance(upstream, list) else mangled[0]
+                return json.dumps(body, separators=(",", ":")).encode() + b"\n", "application/json", used
+            if kind in JUNK_CALL_KINDS:
+                kind = "truncated_json"  # nothing to mangle call by call: the upstream answer was not JSON
+            return self.body(kind, message, upstream, payload) + ([kind],)
+
+    def mangle(self, answer: Any, kind: str, answers: List[Any]) -> Any:
+        if not isinstance(answer, dict):
+            return self.hostile_value()
+        answer = dict(answer)
+        if kind == "wrong_id":
+            choices: List[Any] = [None, "x", -1, 2**64, 1.5, [answer.get("id")], {"id": answer.get("id")}]
+            if isinstance(answer.get("id"), int) and not isinstance(answer.get("id"), bool):
+                choices += [answer["id"] + 1, str(answer["id"])]
+            others = [a.get("id") for a in answers if isinstance(a, dict) and a.get("id") != answer.get("id")]
+            choices += others
+            if self.random.random() < 0.2:
+                answer.pop("id", None)
+            else:
+                answer["id"] = self.random.choice(choices)
+            return answer
+        if kind == "bad_envelope":
+            variant = self.random.randrange(7)
+            if variant == 0:
+                answer.pop("jsonrpc", None)
+            elif variant == 1:
+                answer["jsonrpc"] = self.random.choice(["1.0", "3.0", 2, None])
+            elif variant == 2:
+                answer["result"] = answer.get("result", "0x1")
+                answer["error"] = {"code": -32000, "message": "both result and error"}
+            elif variant == 3:
+                answer.pop("result", None)
+                answer.pop("error", None)
+            elif variant == 4:
+                answer.pop("result", None)
+                answer["error"] = {"code": self.random.choice(["-32000", 1.5, None, 2**70]), "message": 42}
+            elif variant == 5:
+                answer.pop("result", None)
+                answer["error"] = self.random.choice(["boom", None, [], -32000])
+            else:
+                answer.pop("result", None)
+                answer["error"] = {"message": "no code"}
+            return answer
+        if "result" not in answer:
+            answer.pop("error", None)
+        current = answer.get("result")
+        if kind == "bad_field" and isinstance(current, dict) and current:
+            key = self.random.choice(sorted(current))
+            answer["result"] = dict(current, **{key: self.hostile_value()})
+        elif kind == "bad_field" and isinstance(current, list) and current:
+            index = self.random.randrange(len(current))
+            answer["result"] = current[:index] + [self.hostile_value()] + current[index + 1 :]
+        elif kind == "huge_number":
+            answer["result"] = self.random.choice(HUGE_NUMBERS)
+        elif kind == "bad_hex":
+            answer["result"] = self.random.choice(BAD_HEX)
+        else:
+            answer["result"] = self.wrong_type(current)
+        return answer
+
+    def wrong_type(self, current: Any) -> Any:
+        for _ in range(8):
+            value = self.hostile_value()
+            if type(value) is not type(current):
+                return value
+        return None if current is not None else {}
+
+    def hostile_value(self) -> Any:
+        pool = self.random.choice((HUGE_NUMBERS, BAD_HEX, ODD_VALUES))
+        value = self.random.choice(pool)
+        return "x" * JUNK_LONG_STRING if value == "<long>" else value
+
+    def body(self, kind: str, message: Any, upstream: Any, payload: bytes) -> Tuple[bytes, str]:
+        first_id = None
+        if isinstance(message, dict):
+            first_id = message.get("id")
+        elif isinstance(message, list) and message and isinstance(message[0], dict):
+            first_id = message[0].get("id")
+        if kind == "truncated_json":
+            text = payload if len(payload) > 1 else b'{"jsonrpc":"2.0","id":1,"result":"0x1"}'
+            return text[: self.random.randrange(1, len(text))], "application/json"
+        if kind == "not_json":
+            return self.random.choice(NOT_JSON), self.random.choice(["text/html", "application/json", "text/plain"])
+        if kind == "empty_body":
+            return b"", "application/json"
+        if kind == "wrong_container":
+            if isinstance(upstream, list) and upstream:
+                # An object for a batch, an answer too many, or one too few.
+                wrong: Any = self.random.choice([upstream[0], upstream + upstream[-1:], upstream[:-1]])
+            elif upstream is not None:
+                wrong = [upstream]
+            else:
+                wrong = []
+            return json.dumps(wrong, separators=(",", ":")).encode() + b"\n", "application/json"
+        if kind == "deep_nesting":
+            depth = JUNK_NESTING_DEPTH
+            opening = f'{{"jsonrpc":"2.0","id":{json.dumps(first_id)},"result":'.encode()
+            return opening + b"[" * depth + b"]" * depth + b"}\n", "application/json"
+        literal = self.random.choice([b"NaN", b"Infinity", b"-Infinity", b"0x10", b"01", b"1e999999", b"'0x1'"])
+        return (
+            f'{{"jsonrpc":"2.0","id":{json.dumps(first_id)},"result":'.encode() + literal + b"}\n",
+            "application/json",
+        )
+
+
+HUGE_NUMBERS = (
+    2**63,
+    2**64,
+    2**256,
+    -(2**255),
+    10**400,
+    1e308,
+    -1,
+    1.5,
+    "0xffffffffffffffff",
+    "0x10000000000000000",
+    "0x" + "f" * 64,
+    "0x1" + "0" * 64,
+    "0x1" + "0" * 4096,
+)
+BAD_HEX = ("", "0x", "0x0x1", "0xzz", "0X1F", "1f", "-0x1", "0x-1", "0x 1", "0x00001", "0x" + "0" * 63, "0x1\u0000")
+ODD_VALUES = (None, True, False, 0, [], {}, [None], {"": None}, "null", "\ud800", "\u202e0x1", "<long>")
+NOT_JSON = (
+    b"<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>\n",
+    b"upstream connect error or disconnect/reset before headers\n",
+    b"\x00\xff\xfe binary garbage",
+    b"{\"jsonrpc\":\"2.0\",",
+)
+
+
+def is_address(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 42 and value[:2] == "0x" and all(
+        c in "0123456789abcdefABCDEF" for c in value[2:]
+    )
+
+
+def is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_parameters(mode: str, spec: dict) -> None:
+    """Refuses a fault whose parameters would make the proxy fail instead of the provider."""
+    if mode == "http429" and "retryAfter" in spec:
+        retry_after = spec["retryAfter"]
+        if retry_after is not None:
+            if not isinstance(retry_after, (str, int, float)):
+                raise ValueError("retryAfter must be a string, a number or null")
+            text = str(retry_after)
+            if "\r" in text or "\n" in text:
+                raise ValueError("retryAfter must not contain line breaks")
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError:
+                raise ValueError("retryAfter must be Latin-1 text")
+    if mode == "forge_log":
+        if "amount" not in spec:
+            raise ValueError("forge_log needs amount")
+        amount = spec["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, str)) or not str(amount).isdigit():
+            raise ValueError("amount must be a non-negative integer (a JSON number or a decimal string)")
+        if int(str(amount)) >= 2**256:
+            raise ValueError("amount must be below 2^256")
+        for key in ("in_bloom", "receipts"):
+            if not isinstance(spec.get(key, False), bool):
+                raise ValueError(f"{key} must be true or false")
+        needed = () if spec.get("in_bloom") else ("token", "to")
+        for key in ("token", "to", "from"):
+            if key in needed and key not in spec:
+                raise ValueError(f"forge_log needs {key} (unless in_bloom)")
+            if key in spec and not is_address(spec[key]):
+                raise ValueError(f"{key} must be a 0x address of 20 bytes")
+    if mode == "partial_logs":
+        keep, drop_to = spec.get("keep"), spec.get("drop_to")
+        if keep is None and drop_to is None:
+            raise ValueError("partial_logs needs keep or drop_to")
+        if keep is not None and (not is_count(keep) or keep < 1):
+            raise ValueError("keep must be a positive integer")
+        if drop_to is not None and not is_address(drop_to):
+            raise ValueError("drop_to must be a 0x address of 20 bytes")
+    if mode == "inflated_finalized":
+        if not is_count(spec.get("ahead", 10)) or spec.get("ahead", 10) < 0:
+            raise ValueError("ahead must be a non-negative integer")
+        if not isinstance(spec.get("null", False), bool):
+            raise ValueError("null must be true or false")
+    if mode == "head" and "value" not in spec:
+        raise ValueError("head needs value")
+    if mode == "junk":
+        if not is_count(spec.get("seed", 0)):
+            raise ValueError("seed must be an integer")
+        kinds = spec.get("kinds")
+        if kinds is not None:
+            if not isinstance(kinds, list) or not kinds or any(k not in JUNK_KINDS for k in kinds):
+                raise ValueError(f"kinds must be a non-empty list of: {', '.join(JUNK_KINDS)}")
+
+
 class ProxyState:
     def __init__(self, upstream: str) -> None:
         self.lock = threading.Lock()
@@ -137,6 +393,8 @@ class ProxyState:
         self.upstream_path = parsed.path or "/"
         self.fault: Optional[Fault] = None
         self.fabricated: Dict[str, dict] = {}
+        # forge_log with receipts: forged logs by (transaction hash, block hash), for patching receipts.
+        self.forged: Dict[Tuple[str, str], List[dict]] = {}
         self.local = threading.local()
         self.reset_stats()
 
@@ -197,6 +455,15 @@ class ProxyState:
         if "error" in answer:
             raise RuntimeError(answer["error"])
         return answer["result"]
+
+    def rpc_batch(self, calls: List[Tuple[str, list]]) -> List[Any]:
+        """Several calls of the proxy's own in one batch; results in order (None for errors)."""
+        if not calls:
+            return []
+        batch = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        _, _, payload = self.post(json.dumps(batch).encode())
+        by_id = {item.get("id"): item for item in json.loads(payload) if isinstance(item, dict)}
+        return [by_id.get(i, {}).get("result") for i in range(len(calls))]
 
 
 class Plan:
@@ -294,6 +561,14 @@ class Faults:
             return self.empty_logs_newest(call, params)
         if mode == "fabricate_transfer":
             return self.fabricate(call, method, params)
+        if mode == "forge_log":
+            return self.forge(call, method, params)
+        if mode == "partial_logs" and method == "eth_getLogs":
+            return Plan(call, forward=call, adjust=self.drop_logs)
+        if mode == "inflated_finalized" and method == "eth_getBlockByNumber":
+            return self.inflated_finalized(call, params)
+        if mode == "head" and method == "eth_blockNumber":
+            return Plan(call, local=result(call, self.fault.spec["value"]))
         return Plan(call, forward=call)
 
     # stale_head
@@ -421,6 +696,198 @@ class Faults:
         return log, receipt
 
 
+    # forge_log
+
+    def forge(self, call: dict, method: str, params: list) -> Plan:
+        if method in ("eth_getTransactionReceipt", "eth_getBlockReceipts"):
+            if self.fault.spec.get("receipts"):
+                return Plan(call, forward=call, adjust=self.patch_receipts)
+            return Plan(call, forward=call)
+        if method != "eth_getLogs" or not params or not isinstance(params[0], dict):
+            return Plan(call, forward=call)
+        criteria = params[0]
+
+        def adjust(response: dict) -> dict:
+            logs = response.get("result")
+            if not isinstance(logs, list):
+                return response
+            if self.fault.spec.get("in_bloom"):
+                forged = self.forged_copy(logs)
+            else:
+                forged = self.forged_transfer(criteria)
+            if forged is None:
+                return response
+            if self.fault.spec.get("receipts"):
+                with self.state.lock:
+                    kept = self.state.forged.setdefault((forged["transactionHash"], forged["blockHash"]), [])
+                    if forged not in kept:
+                        kept.append(forged)
+            merged = sorted(logs + [forged], key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
+            return dict(response, result=merged)
+
+        return Plan(call, forward=call, adjust=adjust)
+
+    def forged_copy(self, logs: List[dict]) -> Optional[dict]:
+        """in_bloom: the newest real Transfer of the answer (of `token`, `from`, `to` when
+        given) with only its amount changed and a log index after the block's last."""
+        spec = self.fault.spec
+        candidates = [
+            log
+            for log in logs
+            if isinstance(log, dict)
+            and len(log.get("topics") or []) == 3
+            and log["topics"][0] == TRANSFER_TOPIC
+            and ("token" not in spec or log["address"] == spec["token"].lower())
+            and ("from" not in spec or log["topics"][1] == address_topic(spec["from"]))
+            and ("to" not in spec or log["topics"][2] == address_topic(spec["to"]))
+        ]
+        if not candidates:
+            return None
+        source = candidates[-1]
+        forged = dict(source, data=amount_word(spec["amount"]))
+        forged["logIndex"] = hex(self.last_log_index(source["blockHash"]) + 1)
+        return forged
+
+    def forged_transfer(self, criteria: dict) -> Optional[dict]:
+        """A Transfer the filter admits, in the newest block of the query that has a
+        transaction, reusing that block's last transaction hash and index."""
+        spec = self.fault.spec
+        token = spec["token"].lower()
+        recipient = spec["to"].lower()
+        amount = int(str(spec["amount"]))
+        sender = spec.get("from")
+        if sender is None:
+            seed = f"forged|{token}|{recipient}|{amount}".encode()
+            sender = "0x" + hashlib.sha256(seed).hexdigest()[:40]
+        probe = {"address": token, "topics": [TRANSFER_TOPIC, address_topic(sender), address_topic(recipient)]}
+        if not filter_matches(criteria, probe):
+            return None
+        block = self.block_with_transactions(criteria)
+        if block is None:
+            return None
+        transactions = block["transactions"]
+        return dict(
+            probe,
+            data=amount_word(amount),
+            blockNumber=block["number"],
+            transactionHash=transactions[-1] if isinstance(transactions[-1], str) else transactions[-1]["hash"],
+            transactionIndex=hex(len(transactions) - 1),
+            blockHash=block["hash"],
+            blockTimestamp=block["timestamp"],
+            logIndex=hex(self.last_log_index(block["hash"]) + 1),
+            removed=False,
+        )
+
+    def block_with_transactions(self, criteria: dict) -> Optional[dict]:
+        if criteria.get("blockHash"):
+            block = self.context.block_by_hash(criteria["blockHash"])
+            return block if block is not None and block.get("transactions") else None
+        head = self.context.head()
+        begin = self.context.resolve(criteria.get("fromBlock"), head)
+        end = min(self.context.resolve(criteria.get("toBlock"), head), head)
+        first = max(begin, end - FORGE_SCAN_BLOCKS + 1)
+        numbers = list(range(end, first - 1, -1))
+        blocks = self.state.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return next((b for b in blocks if isinstance(b, dict) and b.get("transactions")), None)
+
+    def last_log_index(self, block_hash: str) -> int:
+        """The block's last log index (-1 without logs), from the upstream's receipts."""
+        receipts = self.state.rpc("eth_getBlockReceipts", [block_hash]) or []
+        indexes = [int(log["logIndex"], 16) for receipt in receipts for log in receipt.get("logs") or []]
+        return max(indexes, default=-1)
+
+    def patch_receipts(self, response: dict) -> dict:
+        """Receipts of forged transactions gain their forged logs, and the logs' bloom bits."""
+        value = response.get("result")
+        with self.state.lock:
+            forged = {key: list(logs) for key, logs in self.state.forged.items()}
+
+        def patch(receipt: Any) -> Any:
+            if not isinstance(receipt, dict):
+                return receipt
+            extra = forged.get((receipt.get("transactionHash"), receipt.get("blockHash")))
+            if not extra:
+                return receipt
+            logs = list(receipt.get("logs") or [])
+            extra = [log for log in extra if log not in logs]
+            bloom = int(receipt.get("logsBloom") or EMPTY_BLOOM, 16) | int(logs_bloom(extra), 16)
+            return dict(receipt, logs=logs + extra, logsBloom="0x" + bloom.to_bytes(256, "big").hex())
+
+        if isinstance(value, list):
+            return dict(response, result=[patch(receipt) for receipt in value])
+        return dict(response, result=patch(value))
+
+    # partial_logs
+
+    def drop_logs(self, response: dict) -> dict:
+        logs = response.get("result")
+        if not isinstance(logs, list):
+            return response
+        drop_to = self.fault.spec.get("drop_to")
+        if drop_to is not None:
+            unwanted = address_topic(drop_to)
+            logs = [
+                log
+                for log in logs
+                if not (
+                    isinstance(log, dict)
+                    and len(log.get("topics") or []) >= 3
+                    and log["topics"][0] == TRANSFER_TOPIC
+                    and log["topics"][2] == unwanted
+                )
+            ]
+        keep = self.fault.spec.get("keep")
+        if keep is not None:
+            logs = [log for position, log in enumerate(logs, start=1) if position % keep == 0]
+        return dict(response, result=logs)
+
+    # inflated_finalized
+
+    def inflated_finalized(self, call: dict, params: list) -> Plan:
+        if not params or params[0] not in ("finalized", "safe"):
+            return Plan(call, forward=call)
+        if self.fault.spec.get("null"):
+            return Plan(call, local=result(call, None))
+        ahead = int(self.fault.spec.get("ahead", 10))
+
+        def adjust(response: dict) -> dict:
+            head = response.get("result")
+            if not isinstance(head, dict):
+                return response
+            return dict(response, result=made_up_block(head, ahead))
+
+        return Plan(call, forward=dict(call, params=["latest"] + list(params[1:])), adjust=adjust)
+
+
+def address_topic(address: str) -> str:
+    return "0x" + address[2:].lower().rjust(64, "0")
+
+
+def amount_word(amount: Any) -> str:
+    return "0x" + int(str(amount)).to_bytes(32, "big").hex()
+
+
+def made_up_block(head: dict, ahead: int) -> dict:
+    """A block `ahead` numbers above `head`, shaped like it, empty, with made-up hashes."""
+    number = int(head["number"], 16) + ahead
+    seed = f"inflated|{head['hash']}|{number}".encode()
+    block = dict(head)
+    block.update(
+        {
+            "number": hex(number),
+            "hash": "0x" + hashlib.sha256(seed + b"|hash").hexdigest(),
+            "parentHash": "0x" + hashlib.sha256(seed + b"|parent").hexdigest(),
+            "timestamp": hex(int(head["timestamp"], 16) + ahead),
+            "gasUsed": "0x0",
+            "logsBloom": EMPTY_BLOOM,
+            "transactions": [],
+            "transactionsRoot": EMPTY_TRIE_ROOT,
+            "receiptsRoot": EMPTY_TRIE_ROOT,
+        }
+    )
+    return block
+
+
 def filter_matches(criteria: dict, log: dict) -> bool:
     addresses = criteria.get("address")
     if isinstance(addresses, str):
@@ -534,14 +1001,31 @@ class ProxyHandler(BaseHTTPRequestHandler):
         mode = fault.mode if fault else "pass"
         try:
             if mode == "http429":
-                retry_after = str(fault.spec.get("retryAfter", 1))
-                self.reply(429, b"Too Many Requests\n", "text/plain", {"Retry-After": retry_after})
+                # Sent verbatim ("inf", "-1", an HTTP date, ...); null sends no Retry-After at all.
+                retry_after = fault.spec.get("retryAfter", 1)
+                extra = {} if retry_after is None else {"Retry-After": str(retry_after)}
+                self.reply(429, b"Too Many Requests\n", "text/plain", extra)
                 return
             if mode == "http500":
                 self.reply(500, b"Internal Server Error\n", "text/plain")
                 return
             if mode == "delay":
                 time.sleep(float(fault.spec.get("seconds", 1)))
+            if mode == "junk":
+                _, _, payload = self.state.post(body)
+                calls = message if isinstance(message, list) else [message]
+                affected = {
+                    json.dumps(c.get("id"))
+                    for c in calls
+                    if isinstance(c, dict) and isinstance(c.get("method"), str) and fault.applies_to(c["method"])
+                }
+
+                def affects(answer: Any) -> bool:
+                    return not isinstance(answer, dict) or json.dumps(answer.get("id")) in affected
+
+                junk, content_type, kinds = fault.junk.answer(message, payload, affects)
+                self.reply(200, junk, content_type, {"X-Fault-Junk": ",".join(kinds)})
+                return
             if mode in CALL_MODES and message is not None:
                 answer = self.answer_with_faults(message, fault)
                 self.reply(200, json.dumps(answer, separators=(",", ":")).encode() + b"\n", "application/json")
@@ -623,6 +1107,7 @@ class ControlHandler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.fault = None
                 self.state.fabricated.clear()
+                self.state.forged.clear()
                 self.state.reset_stats()
             self.listener.start()
             self.reply(200, {"ok": True})
