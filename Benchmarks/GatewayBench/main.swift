@@ -1,6 +1,6 @@
-import ChainRPC
-import CSecp256k1
 import COpenSSLCrypto
+import CSecp256k1
+import ChainRPC
 import EthereumCore
 import Foundation
 
@@ -65,16 +65,23 @@ for size in [64, 1024, 1 << 20] {
     let md = EVP_sha3_256()
     var digest = [UInt8](repeating: 0, count: 32)
     var length: UInt32 = 0
-    let (ours, theirs) = compare({ sink &+= Keccak256.hash(input).w0 }) {
-        _ = EVP_Digest(input, size, &digest, &length, md, nil)
-        sink &+= UInt64(digest[0])
-    }
+    let (ours, theirs) = compare(
+        { sink &+= Keccak256.hash(input).w0 },
+        {
+            _ = EVP_Digest(input, size, &digest, &length, md, nil)
+            sink &+= UInt64(digest[0])
+        })
     let mb = Double(size) / 1_000_000
-    print(String(format: "%-9@  %9.1f   %12.1f   %5.2f", size >= 1 << 20 ? "1 MiB" : size >= 1024 ? "1 KiB" : "\(size) B", ours * mb, theirs * mb, ours / theirs))
+    print(
+        String(
+            format: "%-9@  %9.1f   %12.1f   %5.2f", size >= 1 << 20 ? "1 MiB" : size >= 1024 ? "1 KiB" : "\(size) B", ours * mb,
+            theirs * mb, ours / theirs))
     if sink == 42 { print("") }
 }
 
-print("\n== Signing an EIP-1559 ERC-20 transfer (sign + recover sender) vs raw libsecp256k1 sign+recover (limit, goal >= 0.8) and eth-account (peer)")
+print(
+    "\n== Signing an EIP-1559 ERC-20 transfer (sign + recover sender) vs raw libsecp256k1 sign+recover (limit, goal >= 0.8) and eth-account (peer)"
+)
 let key = try! PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 let tx = Transaction(
     type: .dynamicFee, chainId: 137, nonce: 42, maxPriorityFeePerGas: 30_000_000_000, maxFeePerGas: 120_000_000_000,
@@ -85,15 +92,17 @@ var count = 0
 let ctx = secp256k1_context_create(UInt32(SECP256K1_CONTEXT_NONE))!
 let secret = key.secretBytes
 let digest = tx.signingHash.bytes
-let (oursSign, rawSign) = compare({
-    let signed = tx.signed(with: key)
-    if (try? signed.sender()) == expectedSender { count += 1 }
-}) {
-    var signature = secp256k1_ecdsa_recoverable_signature()
-    _ = secp256k1_ecdsa_sign_recoverable(ctx, &signature, digest, secret, nil, nil)
-    var pubkey = secp256k1_pubkey()
-    _ = secp256k1_ecdsa_recover(ctx, &pubkey, &signature, digest)
-}
+let (oursSign, rawSign) = compare(
+    {
+        let signed = tx.signed(with: key)
+        if (try? signed.sender()) == expectedSender { count += 1 }
+    },
+    {
+        var signature = secp256k1_ecdsa_recoverable_signature()
+        _ = secp256k1_ecdsa_sign_recoverable(ctx, &signature, digest, secret, nil, nil)
+        var pubkey = secp256k1_pubkey()
+        _ = secp256k1_ecdsa_recover(ctx, &pubkey, &signature, digest)
+    })
 precondition(count > 0, "every signature recovers to the signer")
 print("ours:              \(format(oursSign)) tx/s")
 print("libsecp256k1 raw:  \(format(rawSign)) sign+recover/s   ratio ours/raw = \(String(format: "%.2f", oursSign / rawSign))")
@@ -158,19 +167,22 @@ try! body.write(to: bodyFile)
 try! JSONSerialization.data(withJSONObject: watchedList.map(\.lowercased)).write(to: watchedFile)
 
 var kept = 0
-let decodeRate = measure(seconds: 2.0) {
-    let object = try! JSONSerialization.jsonObject(with: body) as! [String: Any]
-    let logs = try! RPCParse.logs(object["result"]!)
-    kept = logs.reduce(0) { count, log in
-        guard let transfer = log.transfer, watched.contains(transfer.to) else { return count }
-        return count + 1
-    }
-} * 20_000
+let decodeRate =
+    measure(seconds: 2.0) {
+        let object = try! JSONSerialization.jsonObject(with: body) as! [String: Any]
+        let logs = try! RPCParse.logs(object["result"]!)
+        kept = logs.reduce(0) { count, log in
+            guard let transfer = log.transfer, watched.contains(transfer.to) else { return count }
+            return count + 1
+        }
+    } * 20_000
 precondition(kept == expectedKept, "decoded \(kept) watched transfers, expected \(expectedKept)")
 print("ours:              \(format(decodeRate)) logs/s (kept \(kept))")
 if let python, let decodeScript {
     if let (peer, detail) = runPeer(python, [decodeScript, bodyFile.path, watchedFile.path]), peer > 0 {
-        print("web3.py:           \(format(peer)) logs/s (kept \(detail))   ratio ours/web3.py = \(String(format: "%.1f", decodeRate / peer))")
+        print(
+            "web3.py:           \(format(peer)) logs/s (kept \(detail))   ratio ours/web3.py = \(String(format: "%.1f", decodeRate / peer))"
+        )
     } else {
         print("web3.py:           no result")
     }

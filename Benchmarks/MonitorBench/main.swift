@@ -14,8 +14,8 @@ import TestSupport
 
 func residentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return 0 }
     return kb / 1024
 }
@@ -69,7 +69,11 @@ for count in [1, 100, 10_000, 100_000] {
         let methods = calls.keys.sorted().map { "\($0)=\(calls[$0]!)" }.joined(separator: " ")
         print(String(format: "%-10d  %11.1f   %18.2f   %@", count, perBlock, perBlock / baseline!, methods))
         if count == 100_000 {
-            print(String(format: "memory: process RSS %.1f MB before the monitor loaded its watch list, %.1f MB after (+%.1f MB for 100,000 addresses)", before, after, after - before))
+            print(
+                String(
+                    format:
+                        "memory: process RSS %.1f MB before the monitor loaded its watch list, %.1f MB after (+%.1f MB for 100,000 addresses)",
+                    before, after, after - before))
         }
         precondition(found == blocks, "every block was processed")
     }

@@ -62,7 +62,8 @@ public enum NetworkCatalog {
         }
         func integer(_ value: Any?, _ key: String, min: Int, max: Int) throws(NetworkConfigError) -> Int {
             guard let number = value as? NSNumber, let int = Int(exactly: number.doubleValue), "\(number)" == "\(int)",
-                  (min...max).contains(int) else {
+                (min...max).contains(int)
+            else {
                 throw .invalid(source, "'\(key)' must be a whole number from \(min) to \(max)")
             }
             return int
@@ -115,7 +116,8 @@ public enum NetworkConfigError: Error, Equatable, Sendable, CustomStringConverti
         switch self {
         case .unreadable(let path): return "cannot read network definitions at \(path)"
         case .invalid(let source, let reason): return "network file \(source): \(reason)"
-        case .unknownNetwork(let name, let known): return "unknown network '\(name)'; known networks: \(known.sorted().joined(separator: ", "))"
+        case .unknownNetwork(let name, let known):
+            return "unknown network '\(name)'; known networks: \(known.sorted().joined(separator: ", "))"
         }
     }
 }

@@ -4,11 +4,11 @@ import Foundation
 import Keystore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `gateway keystore`: create, import and check encrypted key files (Web3 Secret Storage
@@ -26,21 +26,24 @@ struct KeystoreCommand: ParsableCommand {
 
     /// The options shared by the commands that write a keystore.
     struct WriteOptions: ParsableArguments {
-        @Option(help: ArgumentHelp(
-            "Where to write the keystore file. It must not exist yet; it is created with mode 0600.",
-            valueName: "FILE"))
+        @Option(
+            help: ArgumentHelp(
+                "Where to write the keystore file. It must not exist yet; it is created with mode 0600.",
+                valueName: "FILE"))
         var out: String
 
-        @Option(help: ArgumentHelp(
-            "File holding the passphrase (one trailing newline is removed; it must not be empty).",
-            valueName: "FILE"))
+        @Option(
+            help: ArgumentHelp(
+                "File holding the passphrase (one trailing newline is removed; it must not be empty).",
+                valueName: "FILE"))
         var passphraseFile: String
 
-        @Option(help: ArgumentHelp(
-            "scrypt cost n: a power of two from 1024 to \(KeystoreCommand.maxScryptN) (r=8, p=1). "
-                + "The default, 262144, is geth's standard (about a second and 256 MiB); "
-                + "lower values are faster and weaker, meant for tests.",
-            valueName: "N"))
+        @Option(
+            help: ArgumentHelp(
+                "scrypt cost n: a power of two from 1024 to \(KeystoreCommand.maxScryptN) (r=8, p=1). "
+                    + "The default, 262144, is geth's standard (about a second and 256 MiB); "
+                    + "lower values are faster and weaker, meant for tests.",
+                valueName: "N"))
         var scryptN: Int = 262_144
 
         func validate() throws {
@@ -68,9 +71,10 @@ struct KeystoreCommand: ParsableCommand {
             abstract: "Encrypt an existing private key into a new keystore file.",
             discussion: #"Prints {"address":"0x<checksummed>","file":"<path>"}."#)
 
-        @Option(help: ArgumentHelp(
-            "File holding the private key as 0x + 64 hex digits (a trailing newline is fine).",
-            valueName: "FILE"))
+        @Option(
+            help: ArgumentHelp(
+                "File holding the private key as 0x + 64 hex digits (a trailing newline is fine).",
+                valueName: "FILE"))
         var privateKeyFile: String
 
         @OptionGroup var options: WriteOptions
@@ -89,8 +93,9 @@ struct KeystoreCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The keystore file.", valueName: "FILE"))
         var file: String
 
-        @Option(help: ArgumentHelp(
-            "File holding the passphrase (one trailing newline is removed).", valueName: "FILE"))
+        @Option(
+            help: ArgumentHelp(
+                "File holding the passphrase (one trailing newline is removed).", valueName: "FILE"))
         var passphraseFile: String
 
         func run() throws {

@@ -1,7 +1,7 @@
-import Foundation
 import Crypto
 import CryptoExtras
 import EthereumCore
+import Foundation
 
 /// Reads and writes Web3 Secret Storage keystores, the encrypted key files of go-ethereum
 /// and ethers.
@@ -114,7 +114,8 @@ public enum Keystore {
             }
             guard 128 * n * r <= Limits.maxScryptMemoryBytes else {
                 throw .kdfParametersOutOfBounds(
-                    "scrypt n=\(n), r=\(r) needs \(128 * n * r >> 20) MiB of memory, above the limit of \(Limits.maxScryptMemoryBytes >> 20) MiB")
+                    "scrypt n=\(n), r=\(r) needs \(128 * n * r >> 20) MiB of memory, above the limit of \(Limits.maxScryptMemoryBytes >> 20) MiB"
+                )
             }
             guard n * r * p <= Limits.maxScryptWork else {
                 throw .kdfParametersOutOfBounds(

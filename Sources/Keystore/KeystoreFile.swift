@@ -1,5 +1,5 @@
-import Foundation
 import EthereumCore
+import Foundation
 
 /// A parsed Web3 Secret Storage file (version 3, or the legacy version 1), not yet decrypted.
 ///

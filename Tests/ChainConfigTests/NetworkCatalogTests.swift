@@ -1,8 +1,8 @@
 import ChainConfig
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct NetworkCatalogTests {
     static let directory = Paths.repositoryRoot.appendingPathComponent("Networks")
@@ -41,13 +41,17 @@ import TestSupport
 
     @Test func providerURLsFromEnvironment() throws {
         let polygon = try #require(try NetworkCatalog.load(directory: Self.directory)["polygon"])
-        let urls = polygon.providerURLs(environment: ["POLYGON_RPC_URLS": "https://a.example/rpc, https://b.example/rpc https://a.example/rpc"])
+        let urls = polygon.providerURLs(environment: [
+            "POLYGON_RPC_URLS": "https://a.example/rpc, https://b.example/rpc https://a.example/rpc"
+        ])
         #expect(urls == ["https://a.example/rpc", "https://b.example/rpc"])
         #expect(polygon.providerURLs(environment: [:]).isEmpty)
     }
 
     @Test func badFilesAreRejectedWithTheReason() throws {
-        func parse(_ text: String) throws(NetworkConfigError) -> NetworkConfig { try NetworkCatalog.parse(Data(text.utf8), source: "x.json") }
+        func parse(_ text: String) throws(NetworkConfigError) -> NetworkConfig {
+            try NetworkCatalog.parse(Data(text.utf8), source: "x.json")
+        }
         let base = try String(contentsOf: Self.directory.appendingPathComponent("sepolia.json"), encoding: .utf8)
         #expect(try parse(base).name == "sepolia")
         #expect(throws: NetworkConfigError.invalid("x.json", "not valid JSON")) { try parse("{") }
@@ -58,9 +62,14 @@ import TestSupport
             try parse(base.replacingOccurrences(of: "\"confirmations\": 6", with: "\"confirmations\": 1.5"))
         }
         #expect(throws: NetworkConfigError.self) {
-            try parse(base.replacingOccurrences(of: "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238", with: "0x1c7d4B196Cb0C7B01d743Fbc6116a902379C7238"))
+            try parse(
+                base.replacingOccurrences(
+                    of: "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238", with: "0x1c7d4B196Cb0C7B01d743Fbc6116a902379C7238"))
         }
-        #expect(throws: NetworkConfigError.invalid("x.json", "'reorgWindow' must be larger than 'confirmations' so a reorg of any unconfirmed block is seen")) {
+        #expect(
+            throws: NetworkConfigError.invalid(
+                "x.json", "'reorgWindow' must be larger than 'confirmations' so a reorg of any unconfirmed block is seen")
+        ) {
             try parse(base.replacingOccurrences(of: "\"reorgWindow\": 128", with: "\"reorgWindow\": 6"))
         }
     }

@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Signs a few hundred random transactions with `gateway eth sign-tx` and has eth-account
 /// (PyPI, an independent implementation) sign the same inputs and recover our senders.
@@ -44,12 +44,14 @@ import TestSupport
             tx["maxFeePerGas"] = quantity(7)
             tx["maxPriorityFeePerGas"] = quantity(5)
             if index % 5 == 0 {
-                tx["accessList"] = [[
-                    "address": try! Address(bytes: (0..<20).map { _ in UInt8.random(in: 0...255, using: &rng) }).checksummed,
-                    "storageKeys": (0..<Int.random(in: 0...3, using: &rng)).map { _ in
-                        Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
-                    },
-                ]]
+                tx["accessList"] = [
+                    [
+                        "address": try! Address(bytes: (0..<20).map { _ in UInt8.random(in: 0...255, using: &rng) }).checksummed,
+                        "storageKeys": (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                            Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+                        },
+                    ]
+                ]
             }
         }
         return ["privateKey": Hex.encode(keyBytes), "tx": tx]

@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the built `gateway` executable.
 func gateway(_ arguments: String...) throws -> ProcessResult {
@@ -17,11 +17,13 @@ func temporaryFile(_ text: String, name: String = UUID().uuidString) throws -> U
 
 @Suite struct EthCommandTests {
     static let eip155Key = "0x4646464646464646464646464646464646464646464646464646464646464646"
-    static let eip155Raw = "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+    static let eip155Raw =
+        "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
 
     @Test func keccak() throws {
         #expect(try gateway("eth", "keccak", "0x").stdout == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470\n")
-        #expect(try gateway("eth", "keccak", "--text", "abc").stdout == "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45\n")
+        #expect(
+            try gateway("eth", "keccak", "--text", "abc").stdout == "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45\n")
         #expect(try gateway("eth", "keccak", "0x00").stdout == "0xbc36789e7a1e281436464229828f817d6612f7b477d66591ff96a9e064bcc98a\n")
         let bad = try gateway("eth", "keccak", "0xabc")
         #expect(bad.status != 0)
@@ -30,8 +32,12 @@ func temporaryFile(_ text: String, name: String = UUID().uuidString) throws -> U
     }
 
     @Test func checksum() throws {
-        #expect(try gateway("eth", "checksum", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").stdout == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n")
-        #expect(try gateway("eth", "checksum", "0xFB6916095CA1DF60BB79CE92CE3EA74C37C5D359").stdout == "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\n")
+        #expect(
+            try gateway("eth", "checksum", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").stdout
+                == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n")
+        #expect(
+            try gateway("eth", "checksum", "0xFB6916095CA1DF60BB79CE92CE3EA74C37C5D359").stdout
+                == "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\n")
         let wrong = try gateway("eth", "checksum", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("wrong EIP-55 checksum"))
@@ -83,9 +89,11 @@ func temporaryFile(_ text: String, name: String = UUID().uuidString) throws -> U
     @Test func decodeTxRoundTripsType2WithAccessList() throws {
         let file = try temporaryFile(Self.eip155Key)
         defer { try? FileManager.default.removeItem(at: file) }
-        let tx = #"{"type":2,"chainId":137,"nonce":3,"maxPriorityFeePerGas":"30000000000","maxFeePerGas":"0x1bf08eb000","gasLimit":70000,"to":"0xc2132D05D31c914a87C6611C10748AEb04B58e8F","data":"0xa9059cbb0000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed00000000000000000000000000000000000000000000000000000000000f4240","accessList":[{"address":"0xc2132D05D31c914a87C6611C10748AEb04B58e8F","storageKeys":["0x0000000000000000000000000000000000000000000000000000000000000003"]}]}"#
+        let tx =
+            #"{"type":2,"chainId":137,"nonce":3,"maxPriorityFeePerGas":"30000000000","maxFeePerGas":"0x1bf08eb000","gasLimit":70000,"to":"0xc2132D05D31c914a87C6611C10748AEb04B58e8F","data":"0xa9059cbb0000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed00000000000000000000000000000000000000000000000000000000000f4240","accessList":[{"address":"0xc2132D05D31c914a87C6611C10748AEb04B58e8F","storageKeys":["0x0000000000000000000000000000000000000000000000000000000000000003"]}]}"#
         let raw = try gateway("eth", "sign-tx", "--private-key-file", file.path, "--tx", tx).stdout.trimmingCharacters(in: .newlines)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(try gateway("eth", "decode-tx", raw).stdout.utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(try gateway("eth", "decode-tx", raw).stdout.utf8)) as? [String: Any])
         #expect(object["type"] as? Int == 2)
         #expect(object["chainId"] as? Int == 137)
         #expect(object["maxFeePerGas"] as? String == "120000000000")
@@ -124,13 +132,19 @@ func temporaryFile(_ text: String, name: String = UUID().uuidString) throws -> U
         for raw in ["0x", "0xf86c", "0x02c0", "0x03c0", Self.eip155Raw + "00", "not-hex"] {
             let result = try gateway("eth", "decode-tx", raw)
             #expect(result.status != 0, "\(raw)")
-            #expect(result.stderr.contains("cannot decode transaction") || result.stderr.contains("invalid raw transaction hex"), "\(raw): \(result.stderr)")
+            #expect(
+                result.stderr.contains("cannot decode transaction") || result.stderr.contains("invalid raw transaction hex"),
+                "\(raw): \(result.stderr)")
         }
     }
 
     @Test func erc20TransferData() throws {
         let result = try gateway("eth", "erc20-transfer-data", "--to", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "--amount", "1000000")
-        #expect(result.stdout == "0xa9059cbb0000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed00000000000000000000000000000000000000000000000000000000000f4240\n")
-        #expect(try gateway("eth", "erc20-transfer-data", "--to", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "--amount", "1.5").status != 0)
+        #expect(
+            result.stdout
+                == "0xa9059cbb0000000000000000000000005aaeb6053f3e94c9b9a09f33669435e7ef1beaed00000000000000000000000000000000000000000000000000000000000f4240\n"
+        )
+        #expect(
+            try gateway("eth", "erc20-transfer-data", "--to", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "--amount", "1.5").status != 0)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct KeystoreCommandTests {
     @Test func importThenInspectGivesTheKeysAddress() throws {
@@ -15,7 +15,8 @@ import TestSupport
         try Data("correct horse battery stapler\n".utf8).write(to: wrong)
         let out = dir.appendingPathComponent("wallet.json")
 
-        let imported = try gateway("keystore", "import", "--private-key-file", key.path, "--out", out.path, "--passphrase-file", pass.path, "--scrypt-n", "1024")
+        let imported = try gateway(
+            "keystore", "import", "--private-key-file", key.path, "--out", out.path, "--passphrase-file", pass.path, "--scrypt-n", "1024")
         #expect(imported.status == 0, "\(imported.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: String])
         #expect(object["address"] == "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F")
@@ -30,7 +31,8 @@ import TestSupport
         #expect(refused.status != 0)
         #expect(refused.stdout.isEmpty)
         #expect(!refused.stderr.contains("correct horse"))
-        let again = try gateway("keystore", "import", "--private-key-file", key.path, "--out", out.path, "--passphrase-file", pass.path, "--scrypt-n", "1024")
+        let again = try gateway(
+            "keystore", "import", "--private-key-file", key.path, "--out", out.path, "--passphrase-file", pass.path, "--scrypt-n", "1024")
         #expect(again.status != 0, "an existing keystore is never overwritten")
     }
 

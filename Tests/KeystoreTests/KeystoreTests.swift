@@ -129,9 +129,11 @@ struct WritingTests {
             let file = try KeystoreFile(json: data)
             #expect(try KeystoreFile(json: file.jsonData()) == file)
         }
-        let v1 = try KeystoreFile(json: VectorCase(
-            name: "v1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
-            expected: .address("")).keystoreJSON())
+        let v1 = try KeystoreFile(
+            json: VectorCase(
+                name: "v1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
+                expected: .address("")
+            ).keystoreJSON())
         #expect(try KeystoreFile(json: v1.jsonData()) == v1)
     }
 
@@ -149,7 +151,10 @@ struct WritingTests {
         if kind == "legacy" {
             #expect(error == .unsupportedScryptParameters(n: 262_144, r: 1, p: 8))
         } else {
-            guard case .kdfParametersOutOfBounds = error else { #expect(Bool(false), Comment(rawValue: "got \(error)")); return }
+            guard case .kdfParametersOutOfBounds = error else {
+                #expect(Bool(false), Comment(rawValue: "got \(error)"))
+                return
+            }
         }
     }
 }
@@ -211,9 +216,12 @@ let damages: [Damage] =
         Damage("one pbkdf2 salt byte changed", base: .pbkdf2, .exactly(.wrongPassphrase)) {
             try flippingByte($0, "crypto.kdfparams.salt", at: 3)
         },
-        Damage("address of another key", set: "address", to: "289d485d9771714cce91d3393d764e1311907acc",
-               .exactly(.addressMismatch(file: try! Address("0x289d485d9771714cce91d3393d764e1311907acc"),
-                                         derived: try! PrivateKey(hex: fixtureKeyHex).address))),
+        Damage(
+            "address of another key", set: "address", to: "289d485d9771714cce91d3393d764e1311907acc",
+            .exactly(
+                .addressMismatch(
+                    file: try! Address("0x289d485d9771714cce91d3393d764e1311907acc"),
+                    derived: try! PrivateKey(hex: fixtureKeyHex).address))),
         Damage("address absent", set: "address", to: nil, .decrypts),
         Damage("id absent", set: "id", to: nil, .decrypts),
         Damage("address with 0x and checksum", .decrypts) {
@@ -234,47 +242,65 @@ let damages: [Damage] =
         Damage("truncated", .exactly(.invalidJSON)) { $0.prefix($0.count / 2) },
         Damage("version 2", set: "version", to: 2, .exactly(.unsupportedVersion("2"))),
         Damage("version 4", set: "version", to: "4", .exactly(.unsupportedVersion("4"))),
-        Damage("version true", set: "version", to: true,
-               .exactly(.invalidField("version", .wrongType(expected: "a number, found a boolean")))),
+        Damage(
+            "version true", set: "version", to: true,
+            .exactly(.invalidField("version", .wrongType(expected: "a number, found a boolean")))),
         Damage("crypto a string", set: "crypto", to: "x", .exactly(.invalidField("crypto", .wrongType(expected: "an object")))),
         Damage("kdf argon2id", set: "crypto.kdf", to: "argon2id", .exactly(.unsupportedKDF("argon2id"))),
         Damage("cipher aes-256-gcm", set: "crypto.cipher", to: "aes-256-gcm", .exactly(.unsupportedCipher("aes-256-gcm"))),
-        Damage("cipher aes-128-cbc in version 3", set: "crypto.cipher", to: "aes-128-cbc",
-               .exactly(.unsupportedCipher("aes-128-cbc"))),
-        Damage("prf hmac-sha512", base: .pbkdf2, set: "crypto.kdfparams.prf", to: "hmac-sha512",
-               .exactly(.unsupportedPRF("hmac-sha512"))),
-        Damage("cipher a number", set: "crypto.cipher", to: 128,
-               .exactly(.invalidField("crypto.cipher", .wrongType(expected: "a string")))),
-        Damage("n a string", set: "crypto.kdfparams.n", to: "1024",
-               .exactly(.invalidField("crypto.kdfparams.n", .wrongType(expected: "an integer")))),
-        Damage("n a fraction", set: "crypto.kdfparams.n", to: 1024.5,
-               .exactly(.invalidField("crypto.kdfparams.n", .wrongType(expected: "an integer")))),
+        Damage(
+            "cipher aes-128-cbc in version 3", set: "crypto.cipher", to: "aes-128-cbc",
+            .exactly(.unsupportedCipher("aes-128-cbc"))),
+        Damage(
+            "prf hmac-sha512", base: .pbkdf2, set: "crypto.kdfparams.prf", to: "hmac-sha512",
+            .exactly(.unsupportedPRF("hmac-sha512"))),
+        Damage(
+            "cipher a number", set: "crypto.cipher", to: 128,
+            .exactly(.invalidField("crypto.cipher", .wrongType(expected: "a string")))),
+        Damage(
+            "n a string", set: "crypto.kdfparams.n", to: "1024",
+            .exactly(.invalidField("crypto.kdfparams.n", .wrongType(expected: "an integer")))),
+        Damage(
+            "n a fraction", set: "crypto.kdfparams.n", to: 1024.5,
+            .exactly(.invalidField("crypto.kdfparams.n", .wrongType(expected: "an integer")))),
         Damage("n negative", set: "crypto.kdfparams.n", to: -1024, .exactly(.invalidField("crypto.kdfparams.n", .outOfRange))),
-        Damage("iv of 15 bytes", set: "crypto.cipherparams.iv", to: String(repeating: "ab", count: 15),
-               .exactly(.invalidField("crypto.cipherparams.iv", .wrongLength(expected: "16", actual: 15)))),
-        Damage("mac of 31 bytes", set: "crypto.mac", to: String(repeating: "ab", count: 31),
-               .exactly(.invalidField("crypto.mac", .wrongLength(expected: "32", actual: 31)))),
-        Damage("ciphertext of 33 bytes", set: "crypto.ciphertext", to: String(repeating: "ab", count: 33),
-               .exactly(.invalidField("crypto.ciphertext", .wrongLength(expected: "1 to 32", actual: 33)))),
-        Damage("ciphertext empty", set: "crypto.ciphertext", to: "",
-               .exactly(.invalidField("crypto.ciphertext", .wrongLength(expected: "1 to 32", actual: 0)))),
-        Damage("salt empty", set: "crypto.kdfparams.salt", to: "",
-               .exactly(.invalidField("crypto.kdfparams.salt", .wrongLength(expected: "1 to 1024", actual: 0)))),
-        Damage("address of 19 bytes", set: "address", to: String(repeating: "ab", count: 19),
-               .exactly(.invalidField("address", .wrongLength(expected: "20", actual: 19)))),
+        Damage(
+            "iv of 15 bytes", set: "crypto.cipherparams.iv", to: String(repeating: "ab", count: 15),
+            .exactly(.invalidField("crypto.cipherparams.iv", .wrongLength(expected: "16", actual: 15)))),
+        Damage(
+            "mac of 31 bytes", set: "crypto.mac", to: String(repeating: "ab", count: 31),
+            .exactly(.invalidField("crypto.mac", .wrongLength(expected: "32", actual: 31)))),
+        Damage(
+            "ciphertext of 33 bytes", set: "crypto.ciphertext", to: String(repeating: "ab", count: 33),
+            .exactly(.invalidField("crypto.ciphertext", .wrongLength(expected: "1 to 32", actual: 33)))),
+        Damage(
+            "ciphertext empty", set: "crypto.ciphertext", to: "",
+            .exactly(.invalidField("crypto.ciphertext", .wrongLength(expected: "1 to 32", actual: 0)))),
+        Damage(
+            "salt empty", set: "crypto.kdfparams.salt", to: "",
+            .exactly(.invalidField("crypto.kdfparams.salt", .wrongLength(expected: "1 to 1024", actual: 0)))),
+        Damage(
+            "address of 19 bytes", set: "address", to: String(repeating: "ab", count: 19),
+            .exactly(.invalidField("address", .wrongLength(expected: "20", actual: 19)))),
         // scrypt parameters: the RFC 7914 rule, then the bounds against hostile files.
-        Damage("scrypt n=262144 r=1 p=8", .exactly(.unsupportedScryptParameters(n: 262_144, r: 1, p: 8)),
-               change: scryptParameters(262_144, 1, 8)),
-        Damage("scrypt n=65536 r=1 p=1 (RFC 7914 bound)", .exactly(.unsupportedScryptParameters(n: 65536, r: 1, p: 1)),
-               change: scryptParameters(65536, 1, 1)),
-        Damage("scrypt n=2^32 r=2 p=1 (RFC 7914 bound)", .exactly(.unsupportedScryptParameters(n: 1 << 32, r: 2, p: 1)),
-               change: scryptParameters(1 << 32, 2, 1)),
-        Damage("scrypt n=32768 r=1 p=1 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
-               change: scryptParameters(32768, 1, 1)),
-        Damage("scrypt r=16 p=16 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
-               change: scryptParameters(1024, 16, 16)),
-        Damage("scrypt r=16 p=1 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
-               change: scryptParameters(1024, 16, 1)),
+        Damage(
+            "scrypt n=262144 r=1 p=8", .exactly(.unsupportedScryptParameters(n: 262_144, r: 1, p: 8)),
+            change: scryptParameters(262_144, 1, 8)),
+        Damage(
+            "scrypt n=65536 r=1 p=1 (RFC 7914 bound)", .exactly(.unsupportedScryptParameters(n: 65536, r: 1, p: 1)),
+            change: scryptParameters(65536, 1, 1)),
+        Damage(
+            "scrypt n=2^32 r=2 p=1 (RFC 7914 bound)", .exactly(.unsupportedScryptParameters(n: 1 << 32, r: 2, p: 1)),
+            change: scryptParameters(1 << 32, 2, 1)),
+        Damage(
+            "scrypt n=32768 r=1 p=1 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
+            change: scryptParameters(32768, 1, 1)),
+        Damage(
+            "scrypt r=16 p=16 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
+            change: scryptParameters(1024, 16, 16)),
+        Damage(
+            "scrypt r=16 p=1 is derived (then the MAC differs)", .exactly(.wrongPassphrase),
+            change: scryptParameters(1024, 16, 1)),
         Damage("version 3.0", set: "version", to: 3.0, .decrypts),
         Damage("scrypt n=1000", .outOfBounds, change: scryptParameters(1000, 8, 1)),
         Damage("scrypt n=1", .outOfBounds, change: scryptParameters(1, 8, 1)),
@@ -294,7 +320,8 @@ let damages: [Damage] =
         Damage("pbkdf2 dklen=31", base: .pbkdf2, set: "crypto.kdfparams.dklen", to: 31, .outOfBounds),
     ]
     + requiredScryptFields.map { path in Damage("missing \(path)", set: path, to: nil, .exactly(.missingField(path))) }
-    + requiredPBKDF2Fields.map { path in Damage("missing pbkdf2 \(path)", base: .pbkdf2, set: path, to: nil, .exactly(.missingField(path))) }
+    + requiredPBKDF2Fields.map { path in Damage("missing pbkdf2 \(path)", base: .pbkdf2, set: path, to: nil, .exactly(.missingField(path)))
+    }
     + hexFields.flatMap { path in
         [
             Damage("\(path) not hex", set: path, to: "zz" + String(repeating: "00", count: 15), .exactly(.invalidField(path, .invalidHex))),
@@ -336,7 +363,10 @@ struct DamageTests {
     @Test func changedIvIsCaughtByTheAddress() throws {
         let json = try flippingByte(scryptFixture(), "crypto.cipherparams.iv", at: 0)
         let error = try #require(throws: KeystoreError.self) { try Keystore.decrypt(json: json, passphrase: fixturePassphrase) }
-        guard case .addressMismatch(let file, _) = error else { #expect(Bool(false), Comment(rawValue: "got \(error)")); return }
+        guard case .addressMismatch(let file, _) = error else {
+            #expect(Bool(false), Comment(rawValue: "got \(error)"))
+            return
+        }
         #expect(file == (try fixtureKey().address))
     }
 }

@@ -92,54 +92,76 @@ let legacyScrypt = KeystoreError.unsupportedScryptParameters(n: 262_144, r: 1, p
 
 let vectorCases: [VectorCase] = [
     // go-ethereum accounts/keystore/testdata/v3_test_vector.json
-    VectorCase(name: "geth v3 wikipage_test_vector_scrypt (r=1, p=8)", source: .member(gethV3, name: "wikipage_test_vector_scrypt"),
-               passphrase: "testpassword", expected: .failure(legacyScrypt)),
-    VectorCase(name: "geth v3 wikipage_test_vector_pbkdf2", source: .member(gethV3, name: "wikipage_test_vector_pbkdf2"),
-               passphrase: "testpassword", expected: .key(hex: specSecret, address: specAddress)),
-    VectorCase(name: "geth v3 31_byte_key", source: .member(gethV3, name: "31_byte_key"), passphrase: "foo",
-               expected: .key(hex: "00fa7b3db73dc7dfdf8c5fbdb796d741e4488628c41fc4febd9160a866ba0f35", address: nil)),
-    VectorCase(name: "geth v3 30_byte_key", source: .member(gethV3, name: "30_byte_key"), passphrase: "foo",
-               expected: .key(hex: "000081c29e8142bb6a81bef5a92bda7a8328a5c85bb2f9542e76f9b0f94fc018", address: nil)),
+    VectorCase(
+        name: "geth v3 wikipage_test_vector_scrypt (r=1, p=8)", source: .member(gethV3, name: "wikipage_test_vector_scrypt"),
+        passphrase: "testpassword", expected: .failure(legacyScrypt)),
+    VectorCase(
+        name: "geth v3 wikipage_test_vector_pbkdf2", source: .member(gethV3, name: "wikipage_test_vector_pbkdf2"),
+        passphrase: "testpassword", expected: .key(hex: specSecret, address: specAddress)),
+    VectorCase(
+        name: "geth v3 31_byte_key", source: .member(gethV3, name: "31_byte_key"), passphrase: "foo",
+        expected: .key(hex: "00fa7b3db73dc7dfdf8c5fbdb796d741e4488628c41fc4febd9160a866ba0f35", address: nil)),
+    VectorCase(
+        name: "geth v3 30_byte_key", source: .member(gethV3, name: "30_byte_key"), passphrase: "foo",
+        expected: .key(hex: "000081c29e8142bb6a81bef5a92bda7a8328a5c85bb2f9542e76f9b0f94fc018", address: nil)),
     // go-ethereum v1 (aes-128-cbc, "Crypto"); the address is the file's own `address` field.
-    VectorCase(name: "geth v1 test1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
-               expected: .key(hex: "d1b1178d3529626a1a93e073f65028370d14c7eb0936eb42abef05db6f37ad7d",
-                              address: "0xcb61d5a9c4896fb9658090b597ef0e7be6f7b67e")),
-    VectorCase(name: "geth very-light-scrypt (empty passphrase)", source: .file("\(testdata)/very-light-scrypt.json"),
-               passphrase: "", expected: .address("0x45dea0fb0bba44f4fcf290bba71fd57d7117cbb8")),
-    VectorCase(name: "geth keystore/aaa", source: .file("\(testdata)/keystore/aaa"), passphrase: "foobar",
-               expected: .address("0xf466859ead1932d743d622cb74fc058882e8648a")),
-    VectorCase(name: "geth keystore/zzz", source: .file("\(testdata)/keystore/zzz"), passphrase: "foobar",
-               expected: .address("0x289d485d9771714cce91d3393d764e1311907acc")),
-    VectorCase(name: "geth keystore/UTC--…--7ef5a613…",
-               source: .file("\(testdata)/keystore/UTC--2016-03-22T12-57-55.920751759Z--7ef5a6135f1fd6a02593eedc869c6d41d934aef8"),
-               passphrase: "foobar", expected: .address("0x7ef5a6135f1fd6a02593eedc869c6d41d934aef8")),
+    VectorCase(
+        name: "geth v1 test1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
+        expected: .key(
+            hex: "d1b1178d3529626a1a93e073f65028370d14c7eb0936eb42abef05db6f37ad7d",
+            address: "0xcb61d5a9c4896fb9658090b597ef0e7be6f7b67e")),
+    VectorCase(
+        name: "geth very-light-scrypt (empty passphrase)", source: .file("\(testdata)/very-light-scrypt.json"),
+        passphrase: "", expected: .address("0x45dea0fb0bba44f4fcf290bba71fd57d7117cbb8")),
+    VectorCase(
+        name: "geth keystore/aaa", source: .file("\(testdata)/keystore/aaa"), passphrase: "foobar",
+        expected: .address("0xf466859ead1932d743d622cb74fc058882e8648a")),
+    VectorCase(
+        name: "geth keystore/zzz", source: .file("\(testdata)/keystore/zzz"), passphrase: "foobar",
+        expected: .address("0x289d485d9771714cce91d3393d764e1311907acc")),
+    VectorCase(
+        name: "geth keystore/UTC--…--7ef5a613…",
+        source: .file("\(testdata)/keystore/UTC--2016-03-22T12-57-55.920751759Z--7ef5a6135f1fd6a02593eedc869c6d41d934aef8"),
+        passphrase: "foobar", expected: .address("0x7ef5a6135f1fd6a02593eedc869c6d41d934aef8")),
     // ethereum/tests KeyStoreTests/basic_tests.json
-    VectorCase(name: "ethereum-tests test1 (pbkdf2)", source: .member(basicTests, name: "test1"), passphrase: "testpassword",
-               expected: .key(hex: specSecret, address: specAddress)),
-    VectorCase(name: "ethereum-tests test2 (scrypt r=1, p=8)", source: .member(basicTests, name: "test2"),
-               passphrase: "testpassword", expected: .failure(legacyScrypt)),
-    VectorCase(name: "ethereum-tests python_generated_test_with_odd_iv", source: .member(basicTests, name: "python_generated_test_with_odd_iv"),
-               passphrase: "foo", expected: .key(hex: String(repeating: "01", count: 32), address: nil)),
-    VectorCase(name: "ethereum-tests evilnonce (counter wraps)", source: .member(basicTests, name: "evilnonce"), passphrase: "bar",
-               expected: .key(hex: String(repeating: "02", count: 32), address: nil)),
-    VectorCase(name: "ethereum-tests mycrypto", source: .member(basicTests, name: "mycrypto"), passphrase: "foobartest121",
-               expected: .key(hex: "05a4d3eb46c742cb8850440145ce70cbc80b59f891cf5f50fd3e9c280b50c4e4",
-                              address: "0x460121576cc7df020759730751f92bd62fd78dd6")),
+    VectorCase(
+        name: "ethereum-tests test1 (pbkdf2)", source: .member(basicTests, name: "test1"), passphrase: "testpassword",
+        expected: .key(hex: specSecret, address: specAddress)),
+    VectorCase(
+        name: "ethereum-tests test2 (scrypt r=1, p=8)", source: .member(basicTests, name: "test2"),
+        passphrase: "testpassword", expected: .failure(legacyScrypt)),
+    VectorCase(
+        name: "ethereum-tests python_generated_test_with_odd_iv", source: .member(basicTests, name: "python_generated_test_with_odd_iv"),
+        passphrase: "foo", expected: .key(hex: String(repeating: "01", count: 32), address: nil)),
+    VectorCase(
+        name: "ethereum-tests evilnonce (counter wraps)", source: .member(basicTests, name: "evilnonce"), passphrase: "bar",
+        expected: .key(hex: String(repeating: "02", count: 32), address: nil)),
+    VectorCase(
+        name: "ethereum-tests mycrypto", source: .member(basicTests, name: "mycrypto"), passphrase: "foobartest121",
+        expected: .key(
+            hex: "05a4d3eb46c742cb8850440145ce70cbc80b59f891cf5f50fd3e9c280b50c4e4",
+            address: "0x460121576cc7df020759730751f92bd62fd78dd6")),
     // The original definition (ethereum/wiki): PBKDF2 and scrypt examples, then a version-2 example.
-    VectorCase(name: "wiki PBKDF2 example", source: .markdown(wikiPage, block: 0), passphrase: "testpassword",
-               expected: .key(hex: specSecret, address: specAddress)),
-    VectorCase(name: "wiki scrypt example (r=1, p=8)", source: .markdown(wikiPage, block: 1), passphrase: "testpassword",
-               expected: .failure(legacyScrypt)),
-    VectorCase(name: "wiki version-2 example", source: .markdown(wikiPage, block: 2), passphrase: "testpassword",
-               expected: .failure(.unsupportedVersion("2"))),
+    VectorCase(
+        name: "wiki PBKDF2 example", source: .markdown(wikiPage, block: 0), passphrase: "testpassword",
+        expected: .key(hex: specSecret, address: specAddress)),
+    VectorCase(
+        name: "wiki scrypt example (r=1, p=8)", source: .markdown(wikiPage, block: 1), passphrase: "testpassword",
+        expected: .failure(legacyScrypt)),
+    VectorCase(
+        name: "wiki version-2 example", source: .markdown(wikiPage, block: 2), passphrase: "testpassword",
+        expected: .failure(.unsupportedVersion("2"))),
     // ethereum.org: the PBKDF2 example is right; the scrypt example's MAC was computed over the
     // salt's hex text rather than its bytes, so a correct reader must report a MAC mismatch.
-    VectorCase(name: "ethereum.org PBKDF2 example", source: .markdown(orgPage, block: 0), passphrase: "testpassword",
-               expected: .key(hex: specSecret, address: specAddress)),
-    VectorCase(name: "ethereum.org scrypt example (broken MAC)", source: .markdown(orgPage, block: 1), passphrase: "testpassword",
-               expected: .failure(.wrongPassphrase)),
-    VectorCase(name: "ethereum.org version-2 example", source: .markdown(orgPage, block: 2), passphrase: "testpassword",
-               expected: .failure(.unsupportedVersion("2"))),
+    VectorCase(
+        name: "ethereum.org PBKDF2 example", source: .markdown(orgPage, block: 0), passphrase: "testpassword",
+        expected: .key(hex: specSecret, address: specAddress)),
+    VectorCase(
+        name: "ethereum.org scrypt example (broken MAC)", source: .markdown(orgPage, block: 1), passphrase: "testpassword",
+        expected: .failure(.wrongPassphrase)),
+    VectorCase(
+        name: "ethereum.org version-2 example", source: .markdown(orgPage, block: 2), passphrase: "testpassword",
+        expected: .failure(.unsupportedVersion("2"))),
 ]
 
 @Suite("Keystore vectors")
@@ -188,9 +210,11 @@ struct VectorTests {
         }
         #expect((n, r, p, dklen, salt.count) == (8, 8, 16, 32, 32))
 
-        let v1 = try KeystoreFile(json: try VectorCase(
-            name: "v1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
-            expected: .address("")).keystoreJSON())
+        let v1 = try KeystoreFile(
+            json: try VectorCase(
+                name: "v1", source: .member("\(testdata)/v1_test_vector.json", name: "test1"), passphrase: "g",
+                expected: .address("")
+            ).keystoreJSON())
         #expect(v1.version == 1)
         #expect(v1.cipher == .aes128cbc(iv: try Hex.decode("35337770fc2117994ecdcad026bccff4")))
         #expect(v1.ciphertext.count == 48)
