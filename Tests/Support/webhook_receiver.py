@@ -201,6 +201,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The sender went away mid-request (a worker killed while sending): no request
+            # arrived, as far as any real receiver could tell.
+            self.close_connection = True
+            return
         arrived = time.time()
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.server.receiver._arrived(self, Received(self.command, self.path, headers, body, arrived))
