@@ -65,20 +65,23 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The Postgres store: migrations (SQL files embedded in the code) and the monitor's store.
+        // The Postgres store: adapters only (database plumbing and migrations, the monitor's store, the checkout's
+        // stores, webhooks); every decision they persist is made in GatewayDomain.
         .target(
             name: "GatewayStore",
             dependencies: [
-                "ChainMonitor", "ChainConfig", "EthereumCore", "GatewayDomain",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ChainMonitor", "EthereumCore", "GatewayDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.embedInCode("Migrations")]
+            resources: [.embedInCode("Database/Migrations")]
         ),
-        // The gateway domain: payment sessions as pure values (no framework imports).
-        .target(name: "GatewayDomain", dependencies: ["EthereumCore"]),
+        // The gateway domain, pure: entities, session rules and state machine, matching, API representations,
+        // webhook envelopes and signatures (no IO, no framework imports).
+        .target(
+            name: "GatewayDomain",
+            dependencies: ["EthereumCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Webhook delivery: signed POSTs from the outbox, retried on a schedule, safe targets only.
         .target(
             name: "WebhookDelivery",
@@ -100,29 +103,38 @@ let package = Package(
         .target(
             name: "GatewayAPI",
             dependencies: [
-                "GatewayDomain", "GatewayStore", "ChainConfig", "ChainMonitor", "EthereumCore", "CQRencode", "WebhookDelivery",
+                "GatewayDomain", "GatewayStore", "EthereumCore", "CQRencode", "WebhookDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.embedInCode("Resources")]
+        ),
+        // The composition root shared by `gateway serve` and the tests: configuration, the stores, the
+        // monitors under their advisory locks, the matcher and clock, webhook workers, the HTTP app.
+        .target(
+            name: "GatewayServer",
+            dependencies: [
+                "GatewayAPI", "GatewayStore", "GatewayDomain", "ChainMonitor", "ChainRPC", "ChainConfig", "WebhookDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The `gateway` executable: composes the modules above.
         .executableTarget(
             name: "GatewayCLI",
             dependencies: [
                 "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore", "GatewayDomain",
-                "GatewayAPI", "WebhookDelivery",
+                "GatewayServer", "WebhookDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -147,7 +159,15 @@ let package = Package(
             ],
             path: "Benchmarks/MonitorBench"
         ),
-        .target(name: "TestSupport", dependencies: ["ChainRPC", "EthereumCore"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ChainRPC", "EthereumCore", "GatewayStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "EthereumCoreTests",
             dependencies: ["EthereumCore", "CSecp256k1", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
@@ -176,8 +196,8 @@ let package = Package(
         .testTarget(
             name: "GatewayAPITests",
             dependencies: [
-                "GatewayAPI", "GatewayStore", "GatewayDomain", "ChainConfig", "ChainMonitor", "ChainRPC", "EthereumCore",
-                "TestSupport", "WebhookDelivery",
+                "GatewayAPI", "GatewayServer", "GatewayStore", "GatewayDomain", "ChainConfig", "ChainMonitor", "ChainRPC",
+                "EthereumCore", "TestSupport", "WebhookDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

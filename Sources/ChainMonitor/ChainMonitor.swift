@@ -72,20 +72,31 @@ public actor ChainMonitor {
     var lastReportedConfirmations: [Int64: Int] = [:]
     var lastBalanceRefresh: ContinuousClock.Instant?
     public private(set) var balances: [AddressBalance] = []
-    public nonisolated let events: AsyncStream<MonitorEvent>
-    let continuation: AsyncStream<MonitorEvent>.Continuation
+    /// Where transfer events go, when someone listens (`gateway monitor` prints them).
+    let continuation: AsyncStream<MonitorEvent>.Continuation?
     /// The network's token contracts, looked up for every log.
     let tokens: [Address]
     var name: String { configuration.network.name }
 
-    public init(pool: ProviderPool, store: any MonitorStore, configuration: Configuration, logger: Logger = Logger(label: "gateway.monitor")) {
+    /// `events`, when given, receives every transfer event (see ``eventStream(capacity:)``);
+    /// the gateway itself reads the store, not events.
+    public init(
+        pool: ProviderPool, store: any MonitorStore, configuration: Configuration, events: AsyncStream<MonitorEvent>.Continuation? = nil,
+        logger: Logger = Logger(label: "gateway.monitor")
+    ) {
         self.pool = pool
         self.store = store
         self.configuration = configuration
         self.logger = logger
         self.window = ReorgWindow(capacity: configuration.windowSize)
         self.tokens = configuration.network.tokens.compactMap(\.address)
-        (events, continuation) = AsyncStream.makeStream(of: MonitorEvent.self, bufferingPolicy: .bufferingNewest(100_000))
+        self.continuation = events
+    }
+
+    /// A stream for ``init(pool:store:configuration:events:logger:)``'s `events`, keeping the
+    /// newest `capacity` events when its reader falls behind.
+    public static func eventStream(capacity: Int = 10_000) -> (AsyncStream<MonitorEvent>, AsyncStream<MonitorEvent>.Continuation) {
+        AsyncStream.makeStream(of: MonitorEvent.self, bufferingPolicy: .bufferingNewest(capacity))
     }
 
     // MARK: Running
@@ -103,15 +114,16 @@ public actor ChainMonitor {
                 break
             } catch let error as MonitorError where error.isFatal {
                 logger.critical("monitor stopped", metadata: ["network": "\(name)", "error": "\(error)"])
-                continuation.finish()
+                continuation?.finish()
                 throw error
             } catch {
                 failures += 1
                 logger.warning("poll failed; retrying", metadata: ["network": "\(name)", "error": "\(error)", "failures": "\(failures)"])
-                try? await Task.sleep(for: retryDelay(attempt: failures, retryAfter: nil, base: configuration.pollInterval, cap: .seconds(30)))
+                try? await Task.sleep(
+                    for: retryDelay(attempt: failures, retryAfter: nil, base: configuration.pollInterval, cap: .seconds(30)))
             }
         }
-        continuation.finish()
+        continuation?.finish()
     }
 
     /// One round: refresh the watch list and the head, check the tip for a reorg, process new
@@ -131,7 +143,8 @@ public actor ChainMonitor {
 
         // A longer new chain shows itself by the next block's parent hash; a chain that is not
         // longer than ours is caught by comparing the block at the head's height.
-        if let tip = window.tip, head <= tip.number, let block = try await canonicalBlock(head), window.agreement(with: block) == .different {
+        if let tip = window.tip, head <= tip.number, let block = try await canonicalBlock(head), window.agreement(with: block) == .different
+        {
             try await handleReorg(at: block.number)
             report.reorgs += 1
         }
@@ -235,7 +248,8 @@ public actor ChainMonitor {
                 let removed = try await store.rollback(network: name, to: ours)
                 window.truncate(above: ours.number)
                 let depth = oldTip - ours.number
-                logger.warning("reorg", metadata: ["network": "\(name)", "ancestor": "\(ours)", "depth": "\(depth)", "removed": "\(removed.count)"])
+                logger.warning(
+                    "reorg", metadata: ["network": "\(name)", "ancestor": "\(ours)", "depth": "\(depth)", "removed": "\(removed.count)"])
                 Counter(label: "monitor_reorgs_total", dimensions: [("network", name)]).increment()
                 Recorder(label: "monitor_reorg_depth", dimensions: [("network", name)]).record(Int64(depth))
                 for row in removed {
@@ -261,7 +275,8 @@ public actor ChainMonitor {
         let stored = try await store.commitRange(network: name, transfers: logs.compactMap { observedTransfer($0) }, checkpoint: end.ref)
         window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
         logger.info(
-            "catching up", metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
+            "catching up",
+            metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
         Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(head) - Int64(to))
         for row in stored {
             publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
@@ -278,7 +293,9 @@ public actor ChainMonitor {
             let stalled = finality.isStalled(now: .now, limit: configuration.finalityStallLimit)
             Gauge(label: "monitor_finalized_stalled", dimensions: [("network", name)]).record(stalled ? 1 : 0)
             if stalled {
-                logger.error("finalized block is not advancing", metadata: ["network": "\(name)", "finalized": "\(finality.lastFinalized.map(String.init) ?? "none")"])
+                logger.error(
+                    "finalized block is not advancing",
+                    metadata: ["network": "\(name)", "finalized": "\(finality.lastFinalized.map(String.init) ?? "none")"])
             }
         }
         let pending = try await store.unconfirmedTransfers(network: name)
@@ -303,7 +320,8 @@ public actor ChainMonitor {
         guard !ready.isEmpty else { return }
         for row in try await store.confirm(ids: ready) {
             lastReportedConfirmations[row.id] = nil
-            publish(.confirmed, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: tip))
+            publish(
+                .confirmed, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: tip))
         }
     }
 
@@ -311,46 +329,8 @@ public actor ChainMonitor {
         if kind != .confirming {
             Counter(label: "monitor_transfers_total", dimensions: [("network", name), ("state", kind.rawValue)]).increment()
         }
-        continuation.yield(
+        continuation?.yield(
             MonitorEvent(kind: kind, network: name, transfer: transfer, confirmations: confirmations, required: configuration.policy.depth))
-    }
-
-    // MARK: Claimed payments
-
-    /// What a claimed transaction hash turned out to be.
-    public enum ClaimVerification: Sendable, Equatable {
-        /// The transaction moved `amount` of `token` to `to` in a canonical block.
-        case verified(ObservedTransfer, confirmations: Int)
-        /// No receipt yet (pending, dropped or unknown).
-        case notFound
-        /// Mined but reverted (status 0).
-        case reverted
-        /// Mined, but without a Transfer of that token to that address (for that amount).
-        case noMatchingTransfer
-        /// The receipt's block is not the chain's block at that height, or that block does
-        /// not hold the transaction (a provider invented the receipt).
-        case notCanonical
-    }
-
-    /// Verifies a transaction hash a customer's wallet reported: receipt status 1, a Transfer
-    /// log emitted by `token` to `to` (of exactly `amount` when given), in a block that is on the
-    /// canonical chain and lists the transaction. Receipt and block are read with the pool's quorum, so with a quorum of
-    /// two a receipt from one provider alone is not trusted.
-    public func verifyClaim(_ hash: TxHash, token: Address, to: Address, amount: UInt256? = nil) async throws -> ClaimVerification {
-        guard let receipt = try await pool.quorumRead(.receipt(hash), parse: RPCParse.receipt) else { return .notFound }
-        guard receipt.status == 1 else { return .reverted }
-        guard let log = receipt.logs.first(where: { log in
-            guard log.address == token, let transfer = log.transfer, transfer.to == to else { return false }
-            return amount.map { transfer.amount == $0 } ?? true
-        }), let transfer = log.transfer else { return .noMatchingTransfer }
-        guard let block = try await fetchBlock(receipt.blockNumber), block.hash == receipt.blockHash,
-              block.transactions.contains(hash), log.blockHash == receipt.blockHash, log.transactionHash == hash
-        else { return .notCanonical }
-        let head = await pool.safeHead ?? block.number
-        let observed = ObservedTransfer(
-            chainId: configuration.network.chainId, blockNumber: block.number, blockHash: block.hash, transactionHash: hash,
-            logIndex: log.logIndex, token: token, from: transfer.from, to: transfer.to, amount: transfer.amount)
-        return .verified(observed, confirmations: ConfirmationPolicy.confirmations(blockNumber: block.number, tip: head))
     }
 
     // MARK: Watch list
@@ -388,7 +368,8 @@ public actor ChainMonitor {
             let native = try await pool.read(.balance(address, .number(head)), parse: RPCParse.quantity)
             fresh.append(AddressBalance(address: address, token: nil, amount: native, blockNumber: head))
             for token in tokens {
-                let data = try await pool.read(.call(to: token, data: ERC20.balanceOfCallData(owner: address), .number(head)), parse: RPCParse.bytes)
+                let data = try await pool.read(
+                    .call(to: token, data: ERC20.balanceOfCallData(owner: address), .number(head)), parse: RPCParse.bytes)
                 guard let amount = try? ERC20.decodeUInt256(data) else {
                     throw MonitorError.inconsistent("balanceOf(\(address)) on \(token) returned \(data.count) bytes")
                 }

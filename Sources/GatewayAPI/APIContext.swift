@@ -9,7 +9,7 @@ public struct APIContext: RequestContext {
     /// `req_…`, sent back as `X-Request-Id` and logged with every line of the request.
     public var requestId: String
     /// The key that authenticated the request (set by ``AuthMiddleware``).
-    public var apiKey: ApiKeyRecord?
+    public var apiKey: APIKey?
     /// Rate-limit headers to add to the response.
     public var rateLimit: RateLimiter.Decision?
 
@@ -20,9 +20,10 @@ public struct APIContext: RequestContext {
     }
 
     /// The authenticated key, which must carry `scope`.
-    func require(_ scope: ApiScope) throws -> ApiKeyRecord {
+    func require(_ scope: APIScope) throws -> APIKey {
         guard let key = apiKey else {
-            throw APIError(status: .unauthorized, type: .authentication, code: "api_key_missing", "send an API key as Authorization: Bearer sk_…")
+            throw APIError(
+                status: .unauthorized, type: .authentication, code: "api_key_missing", "send an API key as Authorization: Bearer sk_…")
         }
         guard key.scopes.contains(scope) else {
             throw APIError(

@@ -39,7 +39,8 @@ public struct APIError: Error, Sendable {
     /// Maps any error to the API's shape. Only errors made for clients carry their message.
     static func from(_ error: any Error) -> APIError {
         if error is NIOTooManyBytesError || (error as? HTTPError)?.status == .contentTooLarge {
-            return APIError(status: .contentTooLarge, code: "body_too_large", "the request body is larger than \(APIConfiguration.maxBodyBytes) bytes")
+            return APIError(
+                status: .contentTooLarge, code: "body_too_large", "the request body is larger than \(APIConfiguration.maxBodyBytes) bytes")
         }
         switch error {
         case let error as APIError:
@@ -56,7 +57,9 @@ public struct APIError: Error, Sendable {
         case let error as HTTPError where error.status.code < 500:
             return APIError(status: error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
         default:
-            return APIError(status: .internalServerError, type: .api, code: "internal_error", "the server could not complete the request; it was logged, try again")
+            return APIError(
+                status: .internalServerError, type: .api, code: "internal_error",
+                "the server could not complete the request; it was logged, try again")
         }
     }
 
@@ -92,7 +95,8 @@ struct RequestIdAndErrorMiddleware: RouterMiddleware {
         } catch {
             let apiError = APIError.from(error)
             if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(describeDatabaseError(error))", "path": "\(request.uri.path)"])
+                context.logger.error(
+                    "request failed", metadata: ["error": "\(describeDatabaseError(error))", "path": "\(request.uri.path)"])
             }
             response = JSONResponse.make(apiError.status, apiError.json(requestId: context.requestId), headers: apiError.headers)
         }

@@ -6,21 +6,26 @@ import Hummingbird
 /// Authenticates `/v1` requests by their bearer key and applies the per-key rate limit.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let store: CheckoutStore
+    let keys: APIKeyStore
     let limiter: RateLimiter
     let configuration: APIConfiguration
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            throw APIError(status: .unauthorized, type: .authentication, code: "api_key_missing", "send an API key as Authorization: Bearer sk_test_… or sk_live_…")
+            throw APIError(
+                status: .unauthorized, type: .authentication, code: "api_key_missing",
+                "send an API key as Authorization: Bearer sk_test_… or sk_live_…")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(status: .unauthorized, type: .authentication, code: "api_key_invalid", "the Authorization header must be 'Bearer <API key>'")
+            throw APIError(
+                status: .unauthorized, type: .authentication, code: "api_key_invalid", "the Authorization header must be 'Bearer <API key>'"
+            )
         }
         // The key itself is never logged or echoed.
-        guard let key = try await store.authenticate(String(parts[1])) else {
-            throw APIError(status: .unauthorized, type: .authentication, code: "api_key_invalid", "the API key is not valid (unknown or revoked)")
+        guard let key = try await keys.authenticate(String(parts[1])) else {
+            throw APIError(
+                status: .unauthorized, type: .authentication, code: "api_key_invalid", "the API key is not valid (unknown or revoked)")
         }
         var context = context
         context.apiKey = key

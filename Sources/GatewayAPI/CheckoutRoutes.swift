@@ -12,12 +12,12 @@ import ServiceLifecycle
 /// report, and the page's script and style. No API key: the session id (unguessable) opens
 /// the page, and the client secret embedded in it guards the one write.
 struct CheckoutRoutes {
-    let store: CheckoutStore
+    let sessions: SessionStore
     let configuration: APIConfiguration
     let template: MustacheTemplate
 
-    init(store: CheckoutStore, configuration: APIConfiguration) throws {
-        self.store = store
+    init(sessions: SessionStore, configuration: APIConfiguration) throws {
+        self.sessions = sessions
         self.configuration = configuration
         self.template = try MustacheTemplate(string: String(decoding: PackageResources.checkout_html_mustache, as: UTF8.self))
     }
@@ -31,7 +31,7 @@ struct CheckoutRoutes {
         }
         router.get("checkout/:id") { request, context in
             let id = try context.parameters.require("id")
-            guard let (session, merchantName) = try await store.publicSession(id: id) else { return Self.notFoundPage() }
+            guard let (session, merchantName) = try await sessions.publicSession(id: id) else { return Self.notFoundPage() }
             let selected = QueryParameters(request)["option"].flatMap { Int($0) } ?? 0
             let page = CheckoutPage(session: session, merchantName: merchantName, selected: selected)
             let html = template.render(page.context)
@@ -44,8 +44,8 @@ struct CheckoutRoutes {
         }
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
-            guard let (first, _) = try await store.publicSession(id: id) else { throw APIError.notFound("checkout \(id)") }
-            let store = self.store
+            guard let (first, _) = try await sessions.publicSession(id: id) else { throw APIError.notFound("checkout \(id)") }
+            let sessions = self.sessions
             let configuration = self.configuration
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(
@@ -56,9 +56,9 @@ struct CheckoutRoutes {
                     var last = ""
                     var quiet = Duration.zero
                     let step = Duration.milliseconds(200)
-                    var fetched: SessionRecord? = first
+                    var fetched: PaymentSession? = first
                     stream: while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                        if fetched == nil { fetched = try await store.publicSession(id: id)?.0 }
+                        if fetched == nil { fetched = try await sessions.publicSession(id: id)?.0 }
                         guard let session = fetched else { break }
                         fetched = nil
                         let data = CheckoutPage.eventJSON(session).serialized
@@ -93,7 +93,7 @@ struct CheckoutRoutes {
                 throw APIError(status: .badRequest, code: "tx_hash_invalid", param: "tx_hash", "tx_hash is 0x and 64 hex digits")
             }
             guard ObjectID.isWellFormed(id, prefix: "ps") else { throw APIError.notFound("checkout \(id)") }
-            let result = try await store.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash)
+            let result = try await sessions.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash)
             return JSONResponse.make(
                 .accepted,
                 .object(
@@ -125,7 +125,7 @@ struct CheckoutRoutes {
 
 /// What the checkout template shows, from a session.
 struct CheckoutPage {
-    let session: SessionRecord
+    let session: PaymentSession
     let merchantName: String
     let selected: Int
 
@@ -140,7 +140,10 @@ struct CheckoutPage {
         var selectedContext: [String: Any] = options.isEmpty ? [:] : options[selectedIndex]
         if let option = session.options.indices.contains(selectedIndex) ? session.options[selectedIndex] : nil {
             selectedContext["qr_svg"] =
-                QRCode.svg(option.paymentRequest.uri, title: "QR code: pay \(AmountText.format(option.amountDue, scale: option.decimals)) \(option.token) on \(option.network)")
+                QRCode.svg(
+                    option.paymentRequest.uri,
+                    title:
+                        "QR code: pay \(AmountText.format(option.amountDue, scale: option.decimals)) \(option.token) on \(option.network)")
                 ?? ""
         }
         return [
@@ -175,10 +178,10 @@ struct CheckoutPage {
             "selected": selectedContext,
             "payments": session.payments.map { payment -> [String: Any] in
                 [
-                    "tx_hash": payment.transfer.transfer.transactionHash.hex,
+                    "tx_hash": payment.transfer.transactionHash.hex,
                     "network": payment.transfer.network,
                     "token": payment.token,
-                    "amount": AmountText.format(payment.transfer.transfer.amount, scale: payment.decimals),
+                    "amount": AmountText.format(payment.transfer.amount, scale: payment.decimals),
                     "status": payment.transfer.state.rawValue,
                     "confirmations": payment.transfer.confirmations,
                     "confirmations_required": payment.confirmationsRequired,
@@ -188,7 +191,7 @@ struct CheckoutPage {
         ]
     }
 
-    func optionContext(_ option: SessionOptionRecord, index: Int, selected: Bool) -> [String: Any] {
+    func optionContext(_ option: PaymentOption, index: Int, selected: Bool) -> [String: Any] {
         [
             "index": index,
             "href": "?option=\(index)",
@@ -208,7 +211,7 @@ struct CheckoutPage {
     }
 
     /// The public view sent on the event stream: no client secret, no metadata.
-    static func eventJSON(_ session: SessionRecord) -> JSONValue {
+    static func eventJSON(_ session: PaymentSession) -> JSONValue {
         let state = session.state
         return .object(
             JSONObject([
@@ -228,10 +231,10 @@ struct CheckoutPage {
                     session.payments.map { payment in
                         .object(
                             JSONObject([
-                                "tx_hash": .string(payment.transfer.transfer.transactionHash.hex),
+                                "tx_hash": .string(payment.transfer.transactionHash.hex),
                                 "network": .string(payment.transfer.network),
                                 "token": .string(payment.token),
-                                "amount": .string(AmountText.format(payment.transfer.transfer.amount, scale: payment.decimals)),
+                                "amount": .string(AmountText.format(payment.transfer.amount, scale: payment.decimals)),
                                 "status": .string(payment.transfer.state.rawValue),
                                 "confirmations": .int(payment.transfer.confirmations),
                                 "confirmations_required": .int(payment.confirmationsRequired),

@@ -8,7 +8,7 @@ import NIOCore
 /// the public checkout.
 public enum GatewayRouter {
     public static func make(
-        store: CheckoutStore, webhooks: WebhookStore, configuration: APIConfiguration = APIConfiguration(),
+        stores: APIStores, configuration: APIConfiguration = APIConfiguration(),
         metrics: (@Sendable () -> [UInt8])? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
@@ -44,11 +44,11 @@ public enum GatewayRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
         }
 
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(), configuration: configuration))
-        let merchantRoutes = MerchantRoutes(store: store, webhooks: webhooks, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: RateLimiter(), configuration: configuration))
+        let merchantRoutes = MerchantRoutes(stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
-        try CheckoutRoutes(store: store, configuration: configuration).register(on: router)
+        try CheckoutRoutes(sessions: stores.sessions, configuration: configuration).register(on: router)
         return router
     }
 }

@@ -34,7 +34,8 @@ extension MerchantRoutes {
         v1.get("webhook_endpoints") { _, context in
             let key = try context.require(.read)
             let endpoints = try await webhooks.endpoints(merchantId: key.merchantId, livemode: key.livemode)
-            return JSONResponse.make(.ok, list(url: "/v1/webhook_endpoints", data: endpoints.map { ResourceJSON.webhookEndpoint($0) }, hasMore: false))
+            return JSONResponse.make(
+                .ok, list(url: "/v1/webhook_endpoints", data: endpoints.map { ResourceJSON.webhookEndpoint($0) }, hasMore: false))
         }
         v1.get("webhook_endpoints/:id") { _, context in
             let key = try context.require(.read)
@@ -50,15 +51,19 @@ extension MerchantRoutes {
             guard try await webhooks.deleteEndpoint(merchantId: key.merchantId, livemode: key.livemode, id: id) else {
                 throw APIError.notFound("webhook endpoint \(id)")
             }
-            return JSONResponse.make(.ok, .object(JSONObject(["id": .string(id), "object": .string("webhook_endpoint"), "deleted": .bool(true)])))
+            return JSONResponse.make(
+                .ok, .object(JSONObject(["id": .string(id), "object": .string("webhook_endpoint"), "deleted": .bool(true)])))
         }
-        post(v1, "webhook_endpoints/:id/rotate_secret", scope: .write, allowed: ["overlap_seconds"], bodyOptional: true) { fields, key, context in
+        post(v1, "webhook_endpoints/:id/rotate_secret", scope: .write, allowed: ["overlap_seconds"], bodyOptional: true) {
+            fields, key, context in
             let id = try context.parameters.require("id")
             let overlap = try fields.int("overlap_seconds") ?? 86_400
             guard (0...604_800).contains(overlap) else {
                 throw APIError(status: .badRequest, code: "overlap_invalid", param: "overlap_seconds", "overlap_seconds is 0 to 604800")
             }
-            guard let (endpoint, secret) = try await webhooks.rotateSecret(merchantId: key.merchantId, livemode: key.livemode, id: id, overlapSeconds: overlap)
+            guard
+                let (endpoint, secret) = try await webhooks.rotateSecret(
+                    merchantId: key.merchantId, livemode: key.livemode, id: id, overlapSeconds: overlap)
             else { throw APIError.notFound("webhook endpoint \(id)") }
             return (.ok, ResourceJSON.webhookEndpoint(endpoint, secret: secret))
         }
@@ -70,7 +75,8 @@ extension MerchantRoutes {
             }
             let deliveries = try await webhooks.deliveries(merchantId: key.merchantId, livemode: key.livemode, endpointId: id)
             return JSONResponse.make(
-                .ok, list(url: "/v1/webhook_endpoints/\(id)/deliveries", data: deliveries.map(ResourceJSON.webhookDelivery), hasMore: false))
+                .ok, list(url: "/v1/webhook_endpoints/\(id)/deliveries", data: deliveries.map(ResourceJSON.webhookDelivery), hasMore: false)
+            )
         }
         v1.get("events/:id/deliveries") { _, context in
             let key = try context.require(.read)
@@ -79,7 +85,8 @@ extension MerchantRoutes {
                 throw APIError.notFound("event \(id)")
             }
             let deliveries = try await webhooks.deliveries(merchantId: key.merchantId, livemode: key.livemode, eventId: id)
-            return JSONResponse.make(.ok, list(url: "/v1/events/\(id)/deliveries", data: deliveries.map(ResourceJSON.webhookDelivery), hasMore: false))
+            return JSONResponse.make(
+                .ok, list(url: "/v1/events/\(id)/deliveries", data: deliveries.map(ResourceJSON.webhookDelivery), hasMore: false))
         }
         post(v1, "events/:id/redeliver", scope: .write, allowed: ["endpoint"], bodyOptional: true) { fields, key, context in
             let id = try context.parameters.require("id")
@@ -90,7 +97,8 @@ extension MerchantRoutes {
             if let endpoint, try await webhooks.endpoints(merchantId: key.merchantId, livemode: key.livemode, id: endpoint).isEmpty {
                 throw APIError(status: .notFound, code: "resource_missing", param: "endpoint", "no webhook endpoint \(endpoint)")
             }
-            let deliveries = try await webhooks.redeliver(merchantId: key.merchantId, livemode: key.livemode, eventId: id, endpointId: endpoint)
+            let deliveries = try await webhooks.redeliver(
+                merchantId: key.merchantId, livemode: key.livemode, eventId: id, endpointId: endpoint)
             return (.accepted, list(url: "/v1/events/\(id)/deliveries", data: deliveries.map(ResourceJSON.webhookDelivery), hasMore: false))
         }
     }

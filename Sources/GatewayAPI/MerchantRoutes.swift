@@ -10,49 +10,57 @@ import WebhookDelivery
 /// Every query is scoped by the key's merchant and mode, so another merchant's object is a
 /// 404 whatever the route.
 struct MerchantRoutes {
-    let store: CheckoutStore
-    let webhooks: WebhookStore
+    let stores: APIStores
     let allowPrivateWebhookTargets: Bool
+
+    var sessions: SessionStore { stores.sessions }
+    var webhooks: WebhookStore { stores.webhooks }
 
     func register(on v1: RouterGroup<APIContext>) {
         v1.get("merchant") { _, context in
             let key = try context.require(.read)
-            guard let merchant = try await store.merchant(id: key.merchantId) else { throw APIError.notFound("merchant", param: nil) }
+            guard let merchant = try await stores.merchants.merchant(id: key.merchantId) else {
+                throw APIError.notFound("merchant", param: nil)
+            }
             return JSONResponse.make(.ok, ResourceJSON.merchant(merchant))
         }
 
         // API keys (admin): a key manages keys of its own mode only.
         post(v1, "api_keys", scope: .admin, allowed: ["mode", "scopes", "description"]) { fields, key in
-            let mode = try fields.string("mode").map { text -> ApiMode in
-                guard let mode = ApiMode(rawValue: text) else {
-                    throw APIError(status: .badRequest, code: "mode_invalid", param: "mode", "mode is test or live")
-                }
-                return mode
-            } ?? key.mode
+            let mode =
+                try fields.string("mode").map { text -> APIMode in
+                    guard let mode = APIMode(rawValue: text) else {
+                        throw APIError(status: .badRequest, code: "mode_invalid", param: "mode", "mode is test or live")
+                    }
+                    return mode
+                } ?? key.mode
             guard mode == key.mode else {
                 throw APIError(
                     status: .forbidden, type: .permission, code: "mode_mismatch", param: "mode",
-                    "a \(key.mode.rawValue) key creates \(key.mode.rawValue) keys only; create \(mode.rawValue) keys with `gateway api-key create`")
+                    "a \(key.mode.rawValue) key creates \(key.mode.rawValue) keys only; create \(mode.rawValue) keys with `gateway api-key create`"
+                )
             }
             guard let names = try fields.stringArray("scopes", maxCount: 4) else {
-                throw APIError(status: .badRequest, code: "parameter_missing", param: "scopes", "scopes is required: a list of read, write, refund, admin")
+                throw APIError(
+                    status: .badRequest, code: "parameter_missing", param: "scopes",
+                    "scopes is required: a list of read, write, refund, admin")
             }
-            let scopes = try ApiScope.parse(names)
-            let (record, secret) = try await store.createApiKey(
+            let scopes = try APIScope.parse(names)
+            let (record, secret) = try await stores.keys.create(
                 merchantId: key.merchantId, mode: mode, scopes: scopes, description: try fields.string("description", maxLength: 500))
             return (.created, ResourceJSON.apiKey(record, secret: secret))
         }
         v1.get("api_keys") { _, context in
             let key = try context.require(.admin)
-            let keys = try await store.apiKeys(merchantId: key.merchantId).filter { $0.livemode == key.livemode }
+            let keys = try await stores.keys.keys(merchantId: key.merchantId).filter { $0.livemode == key.livemode }
             return JSONResponse.make(.ok, list(url: "/v1/api_keys", data: keys.map { ResourceJSON.apiKey($0) }, hasMore: false))
         }
         v1.delete("api_keys/:id") { _, context in
             let key = try context.require(.admin)
             let id = try context.parameters.require("id")
             guard ObjectID.isWellFormed(id, prefix: "key"),
-                let existing = try await store.apiKeys(merchantId: key.merchantId, id: id).first, existing.livemode == key.livemode,
-                let revoked = try await store.revokeApiKey(merchantId: key.merchantId, id: id)
+                let existing = try await stores.keys.keys(merchantId: key.merchantId, id: id).first, existing.livemode == key.livemode,
+                let revoked = try await stores.keys.revoke(merchantId: key.merchantId, id: id)
             else { throw APIError.notFound("API key \(id)") }
             return JSONResponse.make(.ok, ResourceJSON.apiKey(revoked))
         }
@@ -62,7 +70,9 @@ struct MerchantRoutes {
             v1, "payment_sessions", scope: .write,
             allowed: ["amount", "currency", "networks", "tokens", "description", "metadata", "expires_in", "success_url", "cancel_url"]
         ) { fields, key in
-            guard let merchant = try await store.merchant(id: key.merchantId) else { throw APIError.notFound("merchant", param: nil) }
+            guard let merchant = try await stores.merchants.merchant(id: key.merchantId) else {
+                throw APIError.notFound("merchant", param: nil)
+            }
             let request = NewSessionRequest(
                 amount: try fields.string("amount", required: true, maxLength: 100)!,
                 currency: try fields.string("currency", required: true, maxLength: 20)!,
@@ -70,14 +80,14 @@ struct MerchantRoutes {
                 description: try fields.string("description"), metadata: try fields.stringMap("metadata"),
                 expiresIn: try fields.int("expires_in"), successURL: try fields.string("success_url"),
                 cancelURL: try fields.string("cancel_url"))
-            let plan = try SessionPlan.plan(request, livemode: key.livemode, available: store.payableNetworks(merchant: merchant))
-            let session = try await store.createSession(merchantId: key.merchantId, livemode: key.livemode, plan: plan)
-            return (.created, ResourceJSON.session(session, publicBaseURL: store.publicBaseURL))
+            let plan = try SessionPlan.plan(request, livemode: key.livemode, available: merchant.payableNetworks(sessions.networks))
+            let session = try await sessions.create(merchantId: key.merchantId, livemode: key.livemode, plan: plan)
+            return (.created, sessions.json(session))
         }
         v1.get("payment_sessions") { request, context in
             let key = try context.require(.read)
             let query = QueryParameters(request)
-            var filter = CheckoutStore.SessionFilter()
+            var filter = SessionStore.Filter()
             filter.limit = try limit(query)
             filter.startingAfter = try sessionCursor(query, "starting_after")
             filter.endingBefore = try sessionCursor(query, "ending_before")
@@ -91,23 +101,21 @@ struct MerchantRoutes {
             }
             filter.createdGte = try unixSeconds(query, "created[gte]")
             filter.createdLte = try unixSeconds(query, "created[lte]")
-            let (sessions, hasMore) = try await store.listSessions(merchantId: key.merchantId, livemode: key.livemode, filter: filter)
-            return JSONResponse.make(
-                .ok,
-                list(url: "/v1/payment_sessions", data: sessions.map { ResourceJSON.session($0, publicBaseURL: store.publicBaseURL) }, hasMore: hasMore))
+            let (page, hasMore) = try await sessions.list(merchantId: key.merchantId, livemode: key.livemode, filter: filter)
+            return JSONResponse.make(.ok, list(url: "/v1/payment_sessions", data: page.map(sessions.json), hasMore: hasMore))
         }
         v1.get("payment_sessions/:id") { _, context in
             let key = try context.require(.read)
             let id = try context.parameters.require("id")
-            guard let session = try await store.session(merchantId: key.merchantId, livemode: key.livemode, id: id) else {
+            guard let session = try await sessions.session(merchantId: key.merchantId, livemode: key.livemode, id: id) else {
                 throw APIError.notFound("payment session \(id)")
             }
-            return JSONResponse.make(.ok, ResourceJSON.session(session, publicBaseURL: store.publicBaseURL))
+            return JSONResponse.make(.ok, sessions.json(session))
         }
         post(v1, "payment_sessions/:id/cancel", scope: .write, allowed: [], bodyOptional: true) { fields, key, context in
             let id = try context.parameters.require("id")
-            let session = try await store.cancel(merchantId: key.merchantId, livemode: key.livemode, id: id)
-            return (.ok, ResourceJSON.session(session, publicBaseURL: store.publicBaseURL))
+            let session = try await sessions.cancel(merchantId: key.merchantId, livemode: key.livemode, id: id)
+            return (.ok, sessions.json(session))
         }
         post(v1, "payment_sessions/:id/attach", scope: .write, allowed: ["tx_hash", "log_index"]) { fields, key, context in
             let id = try context.parameters.require("id")
@@ -116,17 +124,20 @@ struct MerchantRoutes {
                 throw APIError(status: .badRequest, code: "tx_hash_invalid", param: "tx_hash", "tx_hash is 0x and 64 hex digits")
             }
             guard let logIndex = try fields.int("log_index"), logIndex >= 0 else {
-                throw APIError(status: .badRequest, code: "parameter_missing", param: "log_index", "log_index is required: the transfer's log index (an integer ≥ 0)")
+                throw APIError(
+                    status: .badRequest, code: "parameter_missing", param: "log_index",
+                    "log_index is required: the transfer's log index (an integer ≥ 0)")
             }
-            let session = try await store.attach(merchantId: key.merchantId, livemode: key.livemode, id: id, txHash: txHash, logIndex: UInt64(logIndex))
-            return (.ok, ResourceJSON.session(session, publicBaseURL: store.publicBaseURL))
+            let session = try await sessions.attach(
+                merchantId: key.merchantId, livemode: key.livemode, id: id, txHash: txHash, logIndex: UInt64(logIndex))
+            return (.ok, sessions.json(session))
         }
 
         // Transfers to the merchant's addresses.
         v1.get("transfers") { request, context in
             let key = try context.require(.read)
             let query = QueryParameters(request)
-            var filter = CheckoutStore.TransferFilter()
+            var filter = TransferStore.Filter()
             filter.limit = try limit(query)
             if let text = query["matched"] {
                 guard text == "true" || text == "false" else {
@@ -136,23 +147,27 @@ struct MerchantRoutes {
             }
             if let text = query["starting_after"] {
                 guard text.hasPrefix("tr_"), let id = Int64(text.dropFirst(3)), id > 0 else {
-                    throw APIError(status: .badRequest, code: "parameter_invalid", param: "starting_after", "starting_after is a transfer id (tr_…)")
+                    throw APIError(
+                        status: .badRequest, code: "parameter_invalid", param: "starting_after", "starting_after is a transfer id (tr_…)")
                 }
                 filter.startingAfter = id
             }
-            let (transfers, hasMore) = try await store.transfers(merchantId: key.merchantId, livemode: key.livemode, filter: filter)
-            let data = transfers.map { ResourceJSON.transfer($0, token: store.token(network: $0.network, address: $0.transfer.token)) }
+            let transferStore = stores.transfers
+            let (transfers, hasMore) = try await transferStore.transfers(merchantId: key.merchantId, livemode: key.livemode, filter: filter)
+            let data = transfers.map {
+                ResourceJSON.transfer($0, token: transferStore.token(network: $0.transfer.network, address: $0.transfer.token))
+            }
             return JSONResponse.make(.ok, list(url: "/v1/transfers", data: data, hasMore: hasMore))
         }
     }
 
     // MARK: POST with idempotency
 
-    typealias PostHandler = @Sendable (RequestFields, ApiKeyRecord, APIContext) async throws -> (HTTPResponse.Status, JSONValue)
+    typealias PostHandler = @Sendable (RequestFields, APIKey, APIContext) async throws -> (HTTPResponse.Status, JSONValue)
 
     func post(
-        _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: ApiScope, allowed: Set<String>,
-        handler: @escaping @Sendable (RequestFields, ApiKeyRecord) async throws -> (HTTPResponse.Status, JSONValue)
+        _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>,
+        handler: @escaping @Sendable (RequestFields, APIKey) async throws -> (HTTPResponse.Status, JSONValue)
     ) {
         post(group, path, scope: scope, allowed: allowed) { fields, key, _ in try await handler(fields, key) }
     }
@@ -160,14 +175,18 @@ struct MerchantRoutes {
     /// A POST route: scope check, body parse, and the `Idempotency-Key` protocol: the first
     /// response (success or client error) is stored and replayed for 24 hours; the same key
     /// with another body is a 409.
-    func post(_ group: RouterGroup<APIContext>, _ path: RouterPath, scope: ApiScope, allowed: Set<String>, bodyOptional: Bool = false, handler: @escaping PostHandler) {
+    func post(
+        _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>, bodyOptional: Bool = false,
+        handler: @escaping PostHandler
+    ) {
         group.post(path) { request, context in
             let key = try context.require(scope)
             var request = request
             let body = try await request.collectBody(upTo: APIConfiguration.maxBodyBytes)
-            let store = self.store
+            let idempotency = stores.idempotency
             @Sendable func run() async throws -> (HTTPResponse.Status, [UInt8]) {
-                let fields = try RequestFields(body: bodyOptional && body.readableBytes == 0 ? ByteBuffer(string: "{}") : body, allowed: allowed)
+                let fields = try RequestFields(
+                    body: bodyOptional && body.readableBytes == 0 ? ByteBuffer(string: "{}") : body, allowed: allowed)
                 let (status, value) = try await handler(fields, key, context)
                 return (status, Array(value.serialized.utf8))
             }
@@ -176,11 +195,13 @@ struct MerchantRoutes {
                 return JSONResponse.make(status, bytes: bytes)
             }
             guard (1...255).contains(idempotencyKey.utf8.count) else {
-                throw APIError(status: .badRequest, code: "idempotency_key_invalid", param: "Idempotency-Key", "Idempotency-Key is 1 to 255 characters")
+                throw APIError(
+                    status: .badRequest, code: "idempotency_key_invalid", param: "Idempotency-Key", "Idempotency-Key is 1 to 255 characters"
+                )
             }
             let bytes = Array(body.readableBytesView)
-            switch try await store.beginIdempotent(
-                apiKeyId: key.id, key: idempotencyKey, method: "POST", path: request.uri.path, body: bytes)
+            switch try await idempotency.begin(
+                apiKeyId: key.id, key: idempotencyKey, request: IdempotentRequest(method: "POST", path: request.uri.path, body: bytes))
             {
             case .replay(let status, let stored):
                 return JSONResponse.make(HTTPResponse.Status(code: status), bytes: stored, headers: [.idempotentReplayed: "true"])
@@ -200,13 +221,13 @@ struct MerchantRoutes {
                 } catch {
                     let apiError = APIError.from(error)
                     guard apiError.status.code < 500 else {
-                        try? await store.finishIdempotent(apiKeyId: key.id, key: idempotencyKey, status: 500, body: [])
+                        try? await idempotency.finish(apiKeyId: key.id, key: idempotencyKey, status: 500, body: [])
                         throw error
                     }
                     status = apiError.status
                     responseBytes = Array(apiError.json(requestId: context.requestId).serialized.utf8)
                 }
-                try await store.finishIdempotent(apiKeyId: key.id, key: idempotencyKey, status: status.code, body: responseBytes)
+                try await idempotency.finish(apiKeyId: key.id, key: idempotencyKey, status: status.code, body: responseBytes)
                 return JSONResponse.make(status, bytes: responseBytes)
             }
         }

@@ -12,7 +12,8 @@ struct RequestFields {
     init(body: ByteBuffer, allowed: Set<String>) throws {
         let bytes = Data(buffer: body)
         guard !bytes.isEmpty else {
-            throw APIError(status: .badRequest, code: "body_missing", "send a JSON object as the request body (Content-Type: application/json)")
+            throw APIError(
+                status: .badRequest, code: "body_missing", "send a JSON object as the request body (Content-Type: application/json)")
         }
         let value: JSONValue
         do {
@@ -53,7 +54,8 @@ struct RequestFields {
     func int(_ name: String) throws -> Int? {
         guard let value = value(name) else { return nil }
         guard case .int(let number) = value, let int = Int(exactly: number) else {
-            throw APIError(status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must be an integer, not \(value.kind)")
+            throw APIError(
+                status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must be an integer, not \(value.kind)")
         }
         return int
     }
@@ -61,11 +63,13 @@ struct RequestFields {
     func stringArray(_ name: String, maxCount: Int = 50) throws -> [String]? {
         guard let value = value(name) else { return nil }
         guard case .array(let items) = value, items.count <= maxCount else {
-            throw APIError(status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must be an array of at most \(maxCount) strings")
+            throw APIError(
+                status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must be an array of at most \(maxCount) strings")
         }
         return try items.map { item in
             guard case .string(let text) = item else {
-                throw APIError(status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must hold strings, not \(item.kind)")
+                throw APIError(
+                    status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must hold strings, not \(item.kind)")
             }
             return text
         }
@@ -74,12 +78,16 @@ struct RequestFields {
     func stringMap(_ name: String) throws -> [String: String]? {
         guard let value = value(name) else { return nil }
         guard case .object(let members) = value else {
-            throw APIError(status: .badRequest, code: "parameter_invalid_type", param: name, "\(name) must be an object of string values, not \(value.kind)")
+            throw APIError(
+                status: .badRequest, code: "parameter_invalid_type", param: name,
+                "\(name) must be an object of string values, not \(value.kind)")
         }
         var out: [String: String] = [:]
         for member in members.members {
             guard case .string(let text) = member.value else {
-                throw APIError(status: .badRequest, code: "parameter_invalid_type", param: name, "\(name).\(member.key) must be a string, not \(member.value.kind)")
+                throw APIError(
+                    status: .badRequest, code: "parameter_invalid_type", param: name,
+                    "\(name).\(member.key) must be a string, not \(member.value.kind)")
             }
             out[member.key] = text
         }

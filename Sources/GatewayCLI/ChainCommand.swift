@@ -3,6 +3,7 @@ import ChainConfig
 import ChainRPC
 import EthereumCore
 import Foundation
+import GatewayServer
 
 /// `gateway chain`: what the network's providers say, through the provider pool.
 struct ChainCommand: AsyncParsableCommand {
@@ -103,46 +104,18 @@ struct ChainOptions: ParsableArguments {
         }
         var urls = rpcURLs
         if let devchainInfo {
-            let info = try DevchainInfo.load(devchainInfo)
+            let info: DevchainInfo
+            do { info = try DevchainInfo.load(devchainInfo) } catch { throw CLIError(error.description) }
             network = network.withTokenAddresses(info.tokens)
             if urls.isEmpty { urls = [info.url] }
         }
         if urls.isEmpty { urls = network.providerURLs(environment: ProcessInfo.processInfo.environment) }
-        guard !urls.isEmpty else {
-            throw CLIError("no provider URLs for \(network.name): set \(network.providerUrlEnv.joined(separator: " or ")) or pass --rpc URL")
-        }
         guard timeout > 0, timeout <= 600 else { throw CLIError("--timeout must be between 0 and 600 seconds") }
-        let clients = urls.map {
-            JSONRPCClient(transport: HTTPTransport(url: $0), timeout: .milliseconds(Int64(timeout * 1000)))
-        }
-        var configuration = ProviderPool.Configuration()
-        configuration.maxRounds = 2
-        let pool = ProviderPool(network: network.name, clients: clients, configuration: configuration)
-        let chainId: UInt64
-        do { chainId = try await pool.read(.chainId, parse: RPCParse.uint64) } catch { throw CLIError("\(network.name): \(error)") }
-        guard chainId == network.chainId else {
-            throw CLIError("the providers serve chain id \(chainId), but \(network.name) is chain \(network.chainId)")
-        }
-        return (network, pool)
-    }
-}
-
-/// The file `Scripts/devchain --info FILE` writes when it is ready.
-struct DevchainInfo {
-    let url: String
-    let chainId: UInt64
-    let tokens: [String: Address]
-
-    static func load(_ path: String) throws -> DevchainInfo {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let url = object["url"] as? String, let chainId = (object["chainId"] as? NSNumber)?.uint64Value
-        else { throw CLIError("cannot read the devchain info file \(path) (is Scripts/devchain running?)") }
-        var tokens = [String: Address]()
-        for (symbol, entry) in object["tokens"] as? [String: [String: Any]] ?? [:] {
-            if let text = entry["address"] as? String, let address = try? Address(text) { tokens[symbol] = address }
-        }
-        return DevchainInfo(url: url, chainId: chainId, tokens: tokens)
+        var selection = NetworkSelection(network: network, providerURLs: urls)
+        selection.timeout = .milliseconds(Int64(timeout * 1000))
+        let chain: Chain
+        do { chain = try await Chain.connect(selection) } catch { throw CLIError(error.description) }
+        return (chain.network, chain.pool)
     }
 }
 

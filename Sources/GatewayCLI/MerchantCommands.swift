@@ -28,10 +28,15 @@ struct MerchantCommand: AsyncParsableCommand {
                     throw CLIError("--receive-address \(parts[0]): \(error)")
                 }
             }
+            let networks: [String]
+            do { networks = Array(try NetworkCatalog.load().keys) } catch { throw CLIError("\(error)") }
+            let draft: MerchantDraft
+            do throws(RequestError) { draft = try MerchantDraft(name: name, addresses: addresses, networks: networks) } catch {
+                throw CLIError(error.message)
+            }
             try await database.withStore { client, _ in
-                let store = CheckoutStore(client: client, networks: try catalogNetworks(), publicBaseURL: "")
                 do {
-                    let merchant = try await store.createMerchant(name: name, addresses: addresses)
+                    let merchant = try await MerchantStore(client: client).create(draft)
                     print(ResourceJSON.merchant(merchant).serialized)
                 } catch let error as RequestError {
                     throw CLIError(error.message)
@@ -42,7 +47,7 @@ struct MerchantCommand: AsyncParsableCommand {
 }
 
 /// `gateway api-key create`: a key for a merchant; the secret is printed once.
-struct ApiKeyCommand: AsyncParsableCommand {
+struct APIKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-key", abstract: "Manage API keys.", subcommands: [Create.self])
 
@@ -57,32 +62,21 @@ struct ApiKeyCommand: AsyncParsableCommand {
         @Option(help: "A note on what the key is for.") var description: String?
 
         func run() async throws {
-            guard let mode = ApiMode(rawValue: mode) else { throw CLIError("--mode is test or live") }
-            let scopes: [ApiScope]
-            do throws(RequestError) { scopes = try ApiScope.parseList(scopeList) } catch { throw CLIError(error.message) }
+            guard let mode = APIMode(rawValue: mode) else { throw CLIError("--mode is test or live") }
+            let scopes: [APIScope]
+            do throws(RequestError) { scopes = try APIScope.parseList(scopeList) } catch { throw CLIError(error.message) }
             try await database.withStore { client, _ in
-                let store = CheckoutStore(client: client, networks: try catalogNetworks(), publicBaseURL: "")
-                guard try await store.merchant(id: merchant) != nil else { throw CLIError("no merchant \(merchant)") }
+                guard try await MerchantStore(client: client).merchant(id: merchant) != nil else {
+                    throw CLIError("no merchant \(merchant)")
+                }
                 do {
-                    let (key, secret) = try await store.createApiKey(merchantId: merchant, mode: mode, scopes: scopes, description: description)
+                    let (key, secret) = try await APIKeyStore(client: client).create(
+                        merchantId: merchant, mode: mode, scopes: scopes, description: description)
                     print(ResourceJSON.apiKey(key, secret: secret).serialized)
                 } catch let error as RequestError {
                     throw CLIError(error.message)
                 }
             }
         }
-    }
-}
-
-/// Every network of the catalog, with the tokens whose address is known.
-func catalogNetworks() throws -> [PayableNetwork] {
-    let catalog: [String: NetworkConfig]
-    do { catalog = try NetworkCatalog.load() } catch { throw CLIError("\(error)") }
-    return catalog.values.sorted { $0.name < $1.name }.map { network in
-        PayableNetwork(
-            name: network.name, chainId: network.chainId, livemode: !network.testnet, confirmations: network.confirmations,
-            tokens: network.tokens.compactMap { token in
-                token.address.map { PayableNetwork.Token(symbol: token.symbol, address: $0, decimals: token.decimals) }
-            }, payTo: nil)
     }
 }

@@ -43,12 +43,14 @@ struct MonitorCommand: AsyncParsableCommand {
         configuration.balanceAddresses = try parseAddresses(balanceAddresses, option: "--balance")
 
         try await database.withStore { client, store in
-            try await withMonitorLock(client: client, network: network.name) {
+            let logger = makeLogger(label: "gateway.monitor")
+            let ran = try await AdvisoryLock.monitor(network: network.name).withLock(client: client, logger: logger) { _ in
                 if !watched.isEmpty { try await store.addWatched(network: network.name, addresses: watched) }
-                let monitor = ChainMonitor(pool: pool, store: store, configuration: configuration, logger: Logger(label: "gateway.monitor"))
+                let (events, continuation) = ChainMonitor.eventStream()
+                let monitor = ChainMonitor(pool: pool, store: store, configuration: configuration, events: continuation, logger: logger)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await event in monitor.events { printEvent(event) }
+                        for await event in events { printEvent(event) }
                     }
                     group.addTask { try await monitor.run() }
                     group.addTask { try await waitForTermination() }
@@ -56,6 +58,7 @@ struct MonitorCommand: AsyncParsableCommand {
                     group.cancelAll()
                 }
             }
+            guard ran != nil else { throw CLIError("another monitor is already running for \(network.name) on this database") }
         }
     }
 }
@@ -76,7 +79,9 @@ struct ScanCommand: AsyncParsableCommand {
     func run() async throws {
         let (network, pool) = try await chain.connect()
         let tokens = network.tokens.compactMap(\.address)
-        guard tokens.count == network.tokens.count else { throw CLIError("\(network.name) has tokens without an address; pass --devchain-info FILE") }
+        guard tokens.count == network.tokens.count else {
+            throw CLIError("\(network.name) has tokens without an address; pass --devchain-info FILE")
+        }
         guard chunk >= 1 else { throw CLIError("--chunk must be at least 1") }
         let extra = try parseAddresses(watch, option: "--watch")
         guard let head = await pool.refreshHeads() else { throw CLIError("no provider of \(network.name) reported a head") }
@@ -112,41 +117,6 @@ struct ScanCommand: AsyncParsableCommand {
                 "newTransfers": NSNumber(value: found),
             ])
         }
-    }
-}
-
-/// Database options shared by the commands that need Postgres.
-struct DatabaseOptions: ParsableArguments {
-    @Option(help: "PostgreSQL URL (default: $DATABASE_URL).") var databaseURL: String?
-    @Flag(help: "Do not apply pending migrations at start-up.") var skipMigrations = false
-
-    /// Runs `body` with a connected client and the monitor store, migrating first unless told not to.
-    func withStore(_ body: (PostgresClient, PostgresMonitorStore) async throws -> Void) async throws {
-        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-            throw CLIError("no database: set DATABASE_URL or pass --database-url (Scripts/dev-postgres url prints a local one)")
-        }
-        let configuration: DatabaseConfiguration
-        do { configuration = try DatabaseConfiguration(url: url) } catch { throw CLIError("\(error)") }
-        try await withPostgresClient(configuration) { client in
-            if !skipMigrations {
-                do { _ = try await Migrator(client: client).migrate() } catch { throw CLIError("migrations failed: \(error)") }
-            }
-            try await body(client, PostgresMonitorStore(client: client))
-        }
-    }
-}
-
-/// Holds a session-level advisory lock for `network` while `body` runs, so that only one
-/// monitor per network runs against a database at a time.
-func withMonitorLock(client: PostgresClient, network: String, _ body: () async throws -> Void) async throws {
-    try await client.withConnection { connection in
-        let key = "gateway.monitor." + network
-        let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(key))::bigint)", logger: Logger(label: "gateway.lock"))
-        var acquired = false
-        for try await (value) in rows.decode(Bool.self) { acquired = value }
-        guard acquired else { throw CLIError("another monitor is already running for \(network) on this database") }
-        try await body()
-        _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(key))::bigint)", logger: Logger(label: "gateway.lock"))
     }
 }
 

@@ -14,7 +14,9 @@ enum TransactionRequest {
         }
         let unknown = Set(object.keys).subtracting(knownFields)
         guard unknown.isEmpty else {
-            throw CLIError("--tx has unknown fields: \(unknown.sorted().joined(separator: ", ")) (known: \(knownFields.sorted().joined(separator: ", ")))")
+            throw CLIError(
+                "--tx has unknown fields: \(unknown.sorted().joined(separator: ", ")) (known: \(knownFields.sorted().joined(separator: ", ")))"
+            )
         }
         let hasLegacyFee = object["gasPrice"] != nil
         let hasDynamicFee = object["maxFeePerGas"] != nil || object["maxPriorityFeePerGas"] != nil
@@ -28,8 +30,12 @@ enum TransactionRequest {
         } else {
             type = hasLegacyFee && !hasDynamicFee ? .legacy : .dynamicFee
         }
-        if type == .dynamicFee && hasLegacyFee { throw CLIError("a type 2 transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice") }
-        if type != .dynamicFee && hasDynamicFee { throw CLIError("a type \(type.rawValue) transaction takes gasPrice, not maxFeePerGas or maxPriorityFeePerGas") }
+        if type == .dynamicFee && hasLegacyFee {
+            throw CLIError("a type 2 transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice")
+        }
+        if type != .dynamicFee && hasDynamicFee {
+            throw CLIError("a type \(type.rawValue) transaction takes gasPrice, not maxFeePerGas or maxPriorityFeePerGas")
+        }
         if type == .legacy && object["accessList"] != nil { throw CLIError("a type 0 transaction has no accessList") }
 
         let chainId = try uint64(object["chainId"], "chainId")

@@ -40,7 +40,8 @@ struct WebhookCommand: AsyncParsableCommand {
             let configuration = try options.configuration()
             let logger = Logger(label: "gateway.webhooks")
             try await database.withStore { client, _ in
-                let worker = WebhookWorker(store: WebhookStore(client: client, logger: logger), configuration: configuration, logger: logger)
+                let worker = WebhookWorker(
+                    store: WebhookStore(client: client, logger: logger), configuration: configuration, logger: logger)
                 let group = ServiceGroup(
                     configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
@@ -50,7 +51,8 @@ struct WebhookCommand: AsyncParsableCommand {
 
     struct EndpointCreate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "endpoint-create", abstract: "Register a webhook endpoint for a merchant and print it with its secret (shown once).")
+            commandName: "endpoint-create",
+            abstract: "Register a webhook endpoint for a merchant and print it with its secret (shown once).")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The merchant's id (mer_…).") var merchant: String
         @Option(help: "test or live.") var mode: String
@@ -59,7 +61,7 @@ struct WebhookCommand: AsyncParsableCommand {
         @Flag(help: "Development only: accept loopback and private addresses.") var allowPrivate = false
 
         func run() async throws {
-            guard let mode = ApiMode(rawValue: mode) else { throw CLIError("--mode is test or live") }
+            guard let mode = APIMode(rawValue: mode) else { throw CLIError("--mode is test or live") }
             do throws(WebhookTarget.Refusal) {
                 try WebhookTarget.check(url, livemode: mode.livemode, allowPrivate: allowPrivate)
             } catch { throw CLIError("--url: \(error)") }
@@ -75,7 +77,8 @@ struct WebhookCommand: AsyncParsableCommand {
     }
 
     struct Deliveries: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the deliveries of an event or an endpoint, one JSON object per line.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the deliveries of an event or an endpoint, one JSON object per line.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "An event id (evt_…).") var event: String?
         @Option(help: "An endpoint id (we_…).") var endpoint: String?
@@ -95,14 +98,17 @@ struct WebhookCommand: AsyncParsableCommand {
     }
 
     struct Redeliver: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Deliver an event again, to all its endpoints or to one; prints the new deliveries.")
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver an event again, to all its endpoints or to one; prints the new deliveries.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The event id (evt_…).") var event: String
         @Option(help: "Only this endpoint (we_…).") var endpoint: String?
 
         func run() async throws {
             try await database.withStore { client, _ in
-                guard let (merchant, livemode) = try await owner(client: client, event: event, endpoint: nil) else { throw CLIError("no event \(event)") }
+                guard let (merchant, livemode) = try await owner(client: client, event: event, endpoint: nil) else {
+                    throw CLIError("no event \(event)")
+                }
                 let store = WebhookStore(client: client)
                 for delivery in try await store.redeliver(merchantId: merchant, livemode: livemode, eventId: event, endpointId: endpoint) {
                     print(ResourceJSON.webhookDelivery(delivery).serialized)
@@ -127,7 +133,8 @@ struct WebhookCommand: AsyncParsableCommand {
             let secret = String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             do {
                 try WebhookSignature.verify(
-                    secret: secret, timestamp: timestamp, header: signature, body: Array(body), now: Int64(Date().timeIntervalSince1970), tolerance: tolerance)
+                    secret: secret, timestamp: timestamp, header: signature, body: Array(body), now: Int64(Date().timeIntervalSince1970),
+                    tolerance: tolerance)
             } catch {
                 throw CLIError("invalid webhook: \(error)")
             }
@@ -141,7 +148,8 @@ func owner(client: PostgresClient, event: String?, endpoint: String?) async thro
     let logger = Logger(label: "gateway.webhooks")
     let rows =
         if let event {
-            try await client.query("SELECT merchant_id, livemode FROM outbox_events WHERE event_id = \(event) AND merchant_id IS NOT NULL", logger: logger)
+            try await client.query(
+                "SELECT merchant_id, livemode FROM outbox_events WHERE event_id = \(event) AND merchant_id IS NOT NULL", logger: logger)
         } else {
             try await client.query("SELECT merchant_id, livemode FROM webhook_endpoints WHERE id = \(endpoint ?? "")", logger: logger)
         }

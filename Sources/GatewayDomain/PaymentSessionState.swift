@@ -137,7 +137,7 @@ public struct PaymentSessionState: Sendable, Hashable {
                 guard payments[index].state == .removed else { return [] }
                 payments[index].state = .seen
             } else {
-                let late = [.expired, .canceled, .failed].contains(status)
+                let late = status.takesLatePayments
                 payments.append(SessionPayment(key: key, amount: amount, state: .seen, late: late))
                 if late { return [.latePayment] }
             }
@@ -154,7 +154,7 @@ public struct PaymentSessionState: Sendable, Hashable {
             if payments[index].late { return [] }
             let before = status
             let events = settle()
-            if status != before || [.pending, .confirming].contains(status) {
+            if status != before || status.isOpen {
                 reason = "a payment of \(payments[index].amount) base units left the canonical chain (reorg)"
                 return [.reorged] + events.filter { $0 != .partiallyPaid }
             }
@@ -178,7 +178,7 @@ public struct PaymentSessionState: Sendable, Hashable {
 
     /// Recomputes the status from the on-time payments of a live session.
     private mutating func settle() -> [SessionEventType] {
-        guard [.pending, .confirming, .completed].contains(status) else { return [] }
+        guard status.settlesPayments else { return [] }
         let previous = status
         if amountConfirmed >= amountDue {
             status = .completed

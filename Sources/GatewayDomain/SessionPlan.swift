@@ -69,12 +69,12 @@ public struct PlannedOption: Sendable, Hashable {
     public let decimals: Int
     public let payTo: Address
     public let confirmations: Int
-    /// 10^(decimals − the session's scale): the token's base units per unit of the session's scale.
-    public let factor: UInt256
+    /// How the token's base units relate to the session's scale.
+    public let scale: AmountScale
 
     /// The amount due for a session whose price and offset are given in the session's scale.
     public func amountDue(priceUnits: UInt256, offset: UInt64) -> UInt256 {
-        (priceUnits + UInt256(offset)) * factor
+        scale.toToken(priceUnits + UInt256(offset))
     }
 }
 
@@ -112,19 +112,24 @@ public struct SessionPlan: Sendable, Hashable {
         guard isUSD || knownSymbols.contains(currency) else {
             throw RequestError(
                 code: "currency_invalid", param: "currency",
-                "'\(request.currency)' is not a currency this gateway accepts; use USD or one of \(knownSymbols.sorted().joined(separator: ", "))")
+                "'\(request.currency)' is not a currency this gateway accepts; use USD or one of \(knownSymbols.sorted().joined(separator: ", "))"
+            )
         }
 
         let modeNetworks = available.filter { $0.livemode == livemode }
         let networks: [PayableNetwork]
         if let names = request.networks {
-            guard !names.isEmpty else { throw RequestError(code: "networks_invalid", param: "networks", "networks may not be empty; leave it out to accept every network") }
+            guard !names.isEmpty else {
+                throw RequestError(
+                    code: "networks_invalid", param: "networks", "networks may not be empty; leave it out to accept every network")
+            }
             var picked: [PayableNetwork] = []
             for name in names {
                 guard let network = available.first(where: { $0.name == name }) else {
                     throw RequestError(
                         code: "network_invalid", param: "networks",
-                        "'\(name)' is not a network this gateway runs; use one of \(modeNetworks.map(\.name).sorted().joined(separator: ", "))")
+                        "'\(name)' is not a network this gateway runs; use one of \(modeNetworks.map(\.name).sorted().joined(separator: ", "))"
+                    )
                 }
                 guard network.livemode == livemode else {
                     throw RequestError(
@@ -147,16 +152,22 @@ public struct SessionPlan: Sendable, Hashable {
 
         let wanted: Set<String>?
         if let tokens = request.tokens {
-            guard !tokens.isEmpty else { throw RequestError(code: "tokens_invalid", param: "tokens", "tokens may not be empty; leave it out to accept every token") }
+            guard !tokens.isEmpty else {
+                throw RequestError(code: "tokens_invalid", param: "tokens", "tokens may not be empty; leave it out to accept every token")
+            }
             for token in tokens where !knownSymbols.contains(token.uppercased()) {
-                throw RequestError(code: "token_invalid", param: "tokens", "'\(token)' is not a token this gateway accepts; use one of \(knownSymbols.sorted().joined(separator: ", "))")
+                throw RequestError(
+                    code: "token_invalid", param: "tokens",
+                    "'\(token)' is not a token this gateway accepts; use one of \(knownSymbols.sorted().joined(separator: ", "))")
             }
             wanted = Set(tokens.map { $0.uppercased() })
         } else {
             wanted = nil
         }
         if !isUSD, let wanted, wanted != [currency] {
-            throw RequestError(code: "tokens_invalid", param: "tokens", "a session priced in \(currency) is paid in \(currency) only; leave tokens out or set it to [\"\(currency)\"]")
+            throw RequestError(
+                code: "tokens_invalid", param: "tokens",
+                "a session priced in \(currency) is paid in \(currency) only; leave tokens out or set it to [\"\(currency)\"]")
         }
 
         var chosen: [(PayableNetwork, PayableNetwork.Token)] = []
@@ -180,37 +191,53 @@ public struct SessionPlan: Sendable, Hashable {
         } catch let error {
             switch error {
             case .tooManyDecimals:
-                throw RequestError(code: "amount_invalid", param: "amount", "amount '\(request.amount)' has more than \(scale) decimals; the accepted tokens cannot carry more")
+                throw RequestError(
+                    code: "amount_invalid", param: "amount",
+                    "amount '\(request.amount)' has more than \(scale) decimals; the accepted tokens cannot carry more")
             case .negative:
                 throw RequestError(code: "amount_invalid", param: "amount", "amount must be positive, got '\(request.amount)'")
             case .overflow:
                 throw RequestError(code: "amount_invalid", param: "amount", "amount '\(request.amount)' is too large")
             default:
-                throw RequestError(code: "amount_invalid", param: "amount", "amount must be a decimal string such as \"12.50\", got '\(request.amount)'")
+                throw RequestError(
+                    code: "amount_invalid", param: "amount", "amount must be a decimal string such as \"12.50\", got '\(request.amount)'")
             }
         }
-        guard !price.baseUnits.isZero else { throw RequestError(code: "amount_invalid", param: "amount", "amount must be greater than zero") }
+        guard !price.baseUnits.isZero else {
+            throw RequestError(code: "amount_invalid", param: "amount", "amount must be greater than zero")
+        }
         // Room for the offset and the scaling to the most precise token, far below 2^256.
-        guard price.baseUnits < UInt256.powerOfTen(60) else { throw RequestError(code: "amount_invalid", param: "amount", "amount '\(request.amount)' is too large") }
+        guard price.baseUnits < UInt256.powerOfTen(60) else {
+            throw RequestError(code: "amount_invalid", param: "amount", "amount '\(request.amount)' is too large")
+        }
 
         if let text = request.description, text.count > maxTextLength {
-            throw RequestError(code: "description_invalid", param: "description", "description is \(text.count) characters; at most \(maxTextLength) are kept")
+            throw RequestError(
+                code: "description_invalid", param: "description",
+                "description is \(text.count) characters; at most \(maxTextLength) are kept")
         }
         let metadata = request.metadata ?? [:]
         guard metadata.count <= maxMetadataPairs else {
-            throw RequestError(code: "metadata_invalid", param: "metadata", "metadata has \(metadata.count) keys; at most \(maxMetadataPairs) are allowed")
+            throw RequestError(
+                code: "metadata_invalid", param: "metadata", "metadata has \(metadata.count) keys; at most \(maxMetadataPairs) are allowed")
         }
         for (key, value) in metadata {
             guard (1...maxMetadataKeyLength).contains(key.count) else {
-                throw RequestError(code: "metadata_invalid", param: "metadata", "metadata keys are 1 to \(maxMetadataKeyLength) characters; '\(key.prefix(50))' is not")
+                throw RequestError(
+                    code: "metadata_invalid", param: "metadata",
+                    "metadata keys are 1 to \(maxMetadataKeyLength) characters; '\(key.prefix(50))' is not")
             }
             guard value.count <= maxTextLength else {
-                throw RequestError(code: "metadata_invalid", param: "metadata", "the metadata value of '\(key)' is longer than \(maxTextLength) characters")
+                throw RequestError(
+                    code: "metadata_invalid", param: "metadata", "the metadata value of '\(key)' is longer than \(maxTextLength) characters"
+                )
             }
         }
         let expiresIn = request.expiresIn ?? defaultExpiresIn
         guard expiresInRange.contains(expiresIn) else {
-            throw RequestError(code: "expires_in_invalid", param: "expires_in", "expires_in is seconds from \(expiresInRange.lowerBound) to \(expiresInRange.upperBound), got \(expiresIn)")
+            throw RequestError(
+                code: "expires_in_invalid", param: "expires_in",
+                "expires_in is seconds from \(expiresInRange.lowerBound) to \(expiresInRange.upperBound), got \(expiresIn)")
         }
         for (name, value) in [("success_url", request.successURL), ("cancel_url", request.cancelURL)] {
             if let value { try checkURL(value, param: name) }
@@ -220,7 +247,7 @@ public struct SessionPlan: Sendable, Hashable {
             PlannedOption(
                 network: network.name, chainId: network.chainId, token: token.symbol, tokenAddress: token.address,
                 decimals: token.decimals, payTo: network.payTo!, confirmations: network.confirmations,
-                factor: UInt256.powerOfTen(token.decimals - scale))
+                scale: AmountScale(tokenDecimals: token.decimals, sessionScale: scale))
         }
         return SessionPlan(
             amount: price.format(minimumFractionDigits: Swift.min(2, scale)), currency: currency, scale: scale,
@@ -236,7 +263,8 @@ public struct SessionPlan: Sendable, Hashable {
         guard scheme > 0, !host.isEmpty, text.count <= maxURLLength,
             text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0.value < 0x80 })
         else {
-            throw RequestError(code: "url_invalid", param: param, "\(param) must be an absolute http or https URL of at most \(maxURLLength) characters")
+            throw RequestError(
+                code: "url_invalid", param: param, "\(param) must be an absolute http or https URL of at most \(maxURLLength) characters")
         }
     }
 }

@@ -33,7 +33,9 @@ public struct WebhookWorker: Service {
     public let configuration: WebhookWorkerConfiguration
     let logger: Logger
 
-    public init(store: WebhookStore, configuration: WebhookWorkerConfiguration = .init(), logger: Logger = Logger(label: "gateway.webhooks")) {
+    public init(
+        store: WebhookStore, configuration: WebhookWorkerConfiguration = .init(), logger: Logger = Logger(label: "gateway.webhooks")
+    ) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -69,7 +71,9 @@ public struct WebhookWorker: Service {
                                 let status = try await store.record(job, attempt: attempt, schedule: schedule)
                                 observe(job, attempt: attempt, status: status)
                             } catch {
-                                logger.error("could not record a webhook attempt", metadata: ["delivery": "\(job.deliveryId)", "error": "\(describeDatabaseError(error))"])
+                                logger.error(
+                                    "could not record a webhook attempt",
+                                    metadata: ["delivery": "\(job.deliveryId)", "error": "\(describeDatabaseError(error))"])
                             }
                         }
                     }
@@ -101,7 +105,8 @@ public struct WebhookWorker: Service {
         request.headers.add(name: "User-Agent", value: "stablecoin-gateway-webhooks/1")
         request.headers.add(name: "X-Webhook-Id", value: job.eventId)
         request.headers.add(name: "X-Webhook-Timestamp", value: String(timestamp))
-        request.headers.add(name: "X-Webhook-Signature", value: WebhookSignature.header(secrets: job.secrets, timestamp: timestamp, body: job.body))
+        request.headers.add(
+            name: "X-Webhook-Signature", value: WebhookSignature.header(secrets: job.secrets, timestamp: timestamp, body: job.body))
         request.body = .bytes(job.body)
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(configuration.timeout.components.seconds)))
@@ -131,7 +136,10 @@ public struct WebhookWorker: Service {
     }
 
     func observe(_ job: WebhookJob, attempt: WebhookAttempt, status: String) {
-        Counter(label: "webhook_attempts_total", dimensions: [("outcome", attempt.succeeded ? "2xx" : attempt.statusCode.map { "\($0)" } ?? "error")]).increment()
+        Counter(
+            label: "webhook_attempts_total",
+            dimensions: [("outcome", attempt.succeeded ? "2xx" : attempt.statusCode.map { "\($0)" } ?? "error")]
+        ).increment()
         if status != "pending" { Counter(label: "webhook_deliveries_total", dimensions: [("outcome", status)]).increment() }
         if attempt.succeeded {
             let seconds = Date().timeIntervalSince1970 - job.eventCreatedAt
@@ -139,7 +147,10 @@ public struct WebhookWorker: Service {
         } else {
             logger.info(
                 "webhook attempt failed",
-                metadata: ["delivery": "\(job.deliveryId)", "event": "\(job.eventId)", "status": "\(attempt.statusCode.map { "\($0)" } ?? attempt.error ?? "?")", "next": "\(status)"])
+                metadata: [
+                    "delivery": "\(job.deliveryId)", "event": "\(job.eventId)",
+                    "status": "\(attempt.statusCode.map { "\($0)" } ?? attempt.error ?? "?")", "next": "\(status)",
+                ])
         }
     }
 }

@@ -4,34 +4,34 @@ import EthereumCore
 import Foundation
 import GatewayStore
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 /// `gateway monitor` is killed with SIGKILL again and again while payments arrive; after a
 /// last restart the stored transfers equal what web3.py sees on chain, with no duplicates.
 @Suite(.serialized) struct MonitorCrashTests {
     @Test func sigkillMidBlockLosesAndDuplicatesNothing() async throws {
-        guard let serverURL = ProcessInfo.processInfo.environment["DATABASE_URL"] else { throw PostgresTestDatabases.NotConfigured() }
-        let server = try DatabaseConfiguration(url: serverURL)
-        // Not "monitor_test_": the store factory cleans those up between runs.
-        let name = "monitor_crash_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let admin = try await server.connect()
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: PostgresTestDatabases.logger)
-        try await admin.close()
-        let database = server.with(database: String(name))
+        let serverURL = ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        let server = try TestDatabase.server()
+        let database = try await TestDatabase.create(prefix: "monitor_crash", migrate: false)
+        let name = database.database
         let databaseURL = serverURL.replacingOccurrences(of: "/" + server.database, with: "/" + name)
 
         let chain = try await Devchain()
         let merchants = try [Address("0x00000000000000000000000000000000000e0e01"), Address("0x00000000000000000000000000000000000e0e02")]
         let start = try await chain.head() + 1
-        let arguments = ["monitor", "--network", "devnet", "--devchain-info", chain.process.infoFile.path, "--confirmations", "3",
-                         "--from-block", "\(start)", "--database-url", databaseURL] + merchants.flatMap { ["--watch", $0.checksummed] }
+        let arguments =
+            [
+                "monitor", "--network", "devnet", "--devchain-info", chain.process.infoFile.path, "--confirmations", "3",
+                "--from-block", "\(start)", "--database-url", databaseURL,
+            ] + merchants.flatMap { ["--watch", $0.checksummed] }
         var monitor = try startMonitor(arguments)
         var rng = SystemRandomNumberGenerator()
         for round in 0..<8 {
             for index in 0..<3 {
                 let to = index == 2 ? try Address("0x00000000000000000000000000000000000e0e99") : merchants[(round + index) % 2]
-                try await chain.transfer(token: index == 1 ? chain.usdt : chain.usdc, from: 1 + index, to: to, amount: UInt256(UInt64(round * 10 + index + 1)))
+                try await chain.transfer(
+                    token: index == 1 ? chain.usdt : chain.usdc, from: 1 + index, to: to, amount: UInt256(UInt64(round * 10 + index + 1)))
             }
             try await Task.sleep(for: .milliseconds(Int64.random(in: 50...700, using: &rng)))
             kill(monitor.processIdentifier, SIGKILL)
@@ -60,7 +60,7 @@ import TestSupport
         monitor.terminate()
         monitor.waitUntilExit()
         let cleanup = try await server.connect()
-        _ = try? await cleanup.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: PostgresTestDatabases.logger)
+        _ = try? await cleanup.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestDatabase.logger)
         try await cleanup.close()
         #expect(stored == expected)
         #expect(Set(stored).count == stored.count, "no duplicates")
@@ -81,7 +81,8 @@ import TestSupport
         let connection = try await database.connect()
         defer { Task { try? await connection.close() } }
         let rows = try await connection.query(
-            "SELECT tx_hash, log_index, block_hash, amount::text FROM chain_transfers WHERE state <> 'removed'", logger: PostgresTestDatabases.logger)
+            "SELECT tx_hash, log_index, block_hash, amount::text FROM chain_transfers WHERE state <> 'removed'", logger: TestDatabase.logger
+        )
         var out = [String]()
         for try await (tx, index, block, amount) in rows.decode((String, Int, String, String).self) {
             out.append("\(tx):\(index):\(block):\(amount)")
@@ -95,7 +96,8 @@ import TestSupport
         var out = [String]()
         for token in [chain.usdc, chain.usdt] {
             let result = try runProcess(
-                Paths.python, [script.path, "--rpc", chain.url, "--token", token.checksummed, "--from-block", "\(from)", "--to-block", "\(to)"]
+                Paths.python,
+                [script.path, "--rpc", chain.url, "--token", token.checksummed, "--from-block", "\(from)", "--to-block", "\(to)"]
                     + merchants.flatMap { ["--to", $0.checksummed] })
             guard result.status == 0 else { throw FixtureError("web3.py failed: \(result.stderr)") }
             for line in result.stdout.split(separator: "\n") {

@@ -2,8 +2,8 @@ import ChainMonitor
 import ChainRPC
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Lying providers do not make the monitor miss a payment, and claims are verified.
 @Suite(.serialized) struct MonitorFaultTests {
@@ -79,49 +79,6 @@ import TestSupport
         #expect(try await harness.rows().map(\.transfer.amount) == [2])
         #expect(await harness.monitor.watchedAddresses == [second])
     }
-
-    @Test func claimedTransactionIsVerified() async throws {
-        let chain = try await Devchain()
-        let harness = try await MonitorHarness(chain: chain, store: try await makeStore(), confirmations: 2)
-        try await harness.poll()
-        let hash = try await chain.transfer(token: chain.usdt, from: 1, to: harness.merchant, amount: 500)
-        try await chain.mine(2)
-        try await harness.poll()
-        guard case .verified(let transfer, let confirmations) = try await harness.monitor.verifyClaim(
-            hash, token: chain.usdt, to: harness.merchant, amount: 500)
-        else { Issue.record("a real payment verifies"); return }
-        #expect(transfer.amount == 500)
-        #expect(transfer.transactionHash == hash)
-        #expect(confirmations == 3)
-        #expect(try await harness.monitor.verifyClaim(hash, token: chain.usdt, to: harness.merchant, amount: 501) == .noMatchingTransfer)
-        #expect(try await harness.monitor.verifyClaim(hash, token: chain.usdc, to: harness.merchant) == .noMatchingTransfer)
-        let unknown = TxHash(raw: Keccak256.hash(text: "no such transaction"))
-        #expect(try await harness.monitor.verifyClaim(unknown, token: chain.usdt, to: harness.merchant) == .notFound)
-        // A transfer above the balance reverts: mined with status 0.
-        let key = chain.keys[5]
-        let nonce = try await chain.client().request(.transactionCount(key.address, .pending), parse: RPCParse.uint64)
-        let failing = Transaction(
-            type: .dynamicFee, chainId: chain.chainId, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000,
-            gasLimit: 100_000, to: chain.usdt, data: ERC20.transferCallData(to: harness.merchant, amount: UInt256.max))
-        let failed = try await chain.send(failing.signed(with: key).raw)
-        #expect(try await harness.monitor.verifyClaim(failed, token: chain.usdt, to: harness.merchant) == .reverted)
-    }
-
-    @Test func fabricatedReceiptIsNotTrustedUnderQuorum() async throws {
-        let chain = try await Devchain()
-        let proxy = try await FaultProxy(upstream: chain.url)
-        let merchant = try Address("0x00000000000000000000000000000000000d0d01")
-        try await chain.transfer(token: chain.usdc, from: 1, to: try Address("0x00000000000000000000000000000000000d0d55"), amount: 1)
-        try await proxy.fault("fabricate_transfer", ["token": chain.usdc.lowercased, "to": merchant.lowercased, "amount": "999000000"])
-        let filter = LogFilter.transfers(.range(from: .number(0), to: .latest), tokens: [chain.usdc], to: [merchant])
-        let fake = try #require(try await proxy.client().request(.logs(filter), parse: RPCParse.logs).first?.transactionHash)
-        var configuration = ChainMonitor.Configuration(network: try await MonitorHarness.devnet(chain), confirmations: 2)
-        configuration.pollInterval = .milliseconds(100)
-        let monitor = ChainMonitor(pool: testPool([proxy.client(), chain.client()], quorum: 2), store: try await makeStore(), configuration: configuration)
-        await #expect(throws: RPCFailure.self) { try await monitor.verifyClaim(fake, token: chain.usdc, to: merchant) }
-        let lone = ChainMonitor(pool: testPool([proxy.client()]), store: try await makeStore(), configuration: configuration)
-        #expect(try await lone.verifyClaim(fake, token: chain.usdc, to: merchant) == .notCanonical, "the invented block hash is not the chain's")
-    }
 }
 
 /// Far behind, blocks older than the window are read with ranged eth_getLogs in chunks, and
@@ -132,7 +89,9 @@ import TestSupport
         let merchant = try Address("0x00000000000000000000000000000000000d0d01")
         var hashes = [TxHash]()
         for round in 0..<6 {
-            hashes.append(try await chain.transfer(token: round % 2 == 0 ? chain.usdc : chain.usdt, from: 1, to: merchant, amount: UInt256(UInt64(round + 1))))
+            hashes.append(
+                try await chain.transfer(
+                    token: round % 2 == 0 ? chain.usdc : chain.usdt, from: 1, to: merchant, amount: UInt256(UInt64(round + 1))))
             try await chain.mine(25)
         }
         let store = try await makeStore()

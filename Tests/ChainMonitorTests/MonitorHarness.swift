@@ -27,10 +27,11 @@ final class MonitorHarness: @unchecked Sendable {
             blockTimeMs: devnet.blockTimeMs, reorgWindow: windowSize ?? devnet.reorgWindow, providerUrlEnv: devnet.providerUrlEnv)
         var configuration = ChainMonitor.Configuration(network: network)
         configuration.pollInterval = .milliseconds(100)
-        monitor = ChainMonitor(pool: testPool(clients ?? [chain.client()]), store: store, configuration: configuration)
+        let (events, continuation) = ChainMonitor.eventStream()
+        monitor = ChainMonitor(
+            pool: testPool(clients ?? [chain.client()]), store: store, configuration: configuration, events: continuation)
         try await store.addWatched(network: "devnet", addresses: watch ?? [merchant])
         collector = EventCollector()
-        let events = monitor.events
         let collector = self.collector
         Task { for await event in events { await collector.append(event) } }
     }

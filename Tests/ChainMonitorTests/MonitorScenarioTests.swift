@@ -2,8 +2,8 @@ import ChainMonitor
 import ChainRPC
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The monitor on a real EVM (the devchain) with the store. Each test drives the monitor
 /// one poll at a time, so every assertion is about an exact state, never a timing.

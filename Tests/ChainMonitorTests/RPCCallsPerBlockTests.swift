@@ -2,8 +2,8 @@ import ChainMonitor
 import ChainRPC
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One log query per block covers every watched address: the RPC calls the monitor makes
 /// per new block, counted at a proxy in front of the devchain, are the same for 1 and for
@@ -22,7 +22,8 @@ import TestSupport
         try await harness.poll()
         try await proxy.reset()
         for index in 0..<5 {
-            try await chain.transfer(token: index % 2 == 0 ? chain.usdc : chain.usdt, from: 1, to: merchant, amount: UInt256(UInt64(index + 1)))
+            try await chain.transfer(
+                token: index % 2 == 0 ? chain.usdc : chain.usdt, from: 1, to: merchant, amount: UInt256(UInt64(index + 1)))
             let report = try await harness.poll()
             #expect(report.blocksProcessed == 1)
         }

@@ -5,6 +5,7 @@ import EthereumCore
 import Foundation
 import GatewayAPI
 import GatewayDomain
+import GatewayServer
 import GatewayStore
 import HTTPTypes
 import Hummingbird
@@ -14,8 +15,9 @@ import NIOCore
 import PostgresNIO
 import TestSupport
 
-/// The checkout API on a fresh database and its own devchain: the real monitor (polled by
-/// hand), the real matcher (ticked by hand), the real router, and two merchants with keys.
+/// The checkout API on a fresh database and its own devchain, built by the same
+/// `GatewayApp` that `gateway serve` runs: the real monitor (polled by hand), the real matcher
+/// and clock (ticked by hand), the real router, and two merchants with keys.
 final class CheckoutFixture: @unchecked Sendable {
     static let logger = Logger(label: "gateway.checkout.tests")
     static let merchantAddress = try! Address("0x00000000000000000000000000000000000d0d01")
@@ -23,29 +25,22 @@ final class CheckoutFixture: @unchecked Sendable {
 
     let chain: Devchain
     let client: PostgresClient
-    let monitorStore: PostgresMonitorStore
-    let store: CheckoutStore
+    let app: GatewayApp
     let monitor: ChainMonitor
-    let matcher: SessionMatcher
-    let router: Router<APIContext>
-    let merchant: MerchantRecord
-    let other: MerchantRecord
+    let merchant: Merchant
+    let other: Merchant
     /// All scopes, test mode, for `merchant`.
     let key: String
     let otherKey: String
     let confirmations: Int
 
-    struct NotConfigured: Error, CustomStringConvertible {
-        let description =
-            "DATABASE_URL is not set: the checkout tests need a real PostgreSQL. Run Scripts/dev-postgres start and export DATABASE_URL=\"$(Scripts/dev-postgres url)\" (Scripts/test does both)."
-    }
+    var sessions: SessionStore { app.stores.sessions }
+    var matcher: SessionMatcher { app.matcher }
 
     init(confirmations: Int = 2, configuration: APIConfiguration? = nil, lateWindowSeconds: Int = 86_400) async throws {
         self.confirmations = confirmations
         chain = try await Devchain()
-        client = try await Self.freshDatabase()
-        _ = try await Migrator(client: client).migrate()
-        monitorStore = PostgresMonitorStore(client: client)
+        client = try await TestDatabase.client(prefix: "checkout_test")
 
         let catalog = try NetworkCatalog.load(directory: Paths.repositoryRoot.appendingPathComponent("Networks"))
         let devnet = catalog["devnet"]!.withTokenAddresses(["USDC": chain.usdc, "USDT": chain.usdt])
@@ -53,59 +48,57 @@ final class CheckoutFixture: @unchecked Sendable {
             name: devnet.name, chainId: devnet.chainId, testnet: true, nativeSymbol: devnet.nativeSymbol, nativeDecimals: 18,
             tokens: devnet.tokens, confirmations: confirmations, finality: .depth, blockTimeMs: devnet.blockTimeMs,
             reorgWindow: devnet.reorgWindow, providerUrlEnv: devnet.providerUrlEnv)
-        let payable = PayableNetwork(
-            name: "devnet", chainId: network.chainId, livemode: false, confirmations: confirmations,
-            tokens: [.init(symbol: "USDC", address: chain.usdc, decimals: 6), .init(symbol: "USDT", address: chain.usdt, decimals: 6)], payTo: nil)
         // A live network the test keys must not reach (no monitor runs for it here).
-        let live = PayableNetwork(
-            name: "ethereum", chainId: 1, livemode: true, confirmations: 12,
-            tokens: [.init(symbol: "USDC", address: try Address("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), decimals: 6)], payTo: nil)
-        store = CheckoutStore(
-            client: client, networks: [payable, live], publicBaseURL: "https://pay.example", lateWindowSeconds: lateWindowSeconds, logger: Self.logger)
-        monitor = ChainMonitor(pool: testPool([chain.client()]), store: monitorStore, configuration: ChainMonitor.Configuration(network: network))
-        matcher = SessionMatcher(store: store, logger: Self.logger)
+        let ethereum = catalog["ethereum"]!
+        let live = NetworkConfig(
+            name: "ethereum", chainId: 1, testnet: false, nativeSymbol: "ETH", nativeDecimals: 18,
+            tokens: [.init(symbol: "USDC", address: try Address("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), decimals: 6)],
+            confirmations: 12, finality: ethereum.finality, blockTimeMs: ethereum.blockTimeMs, reorgWindow: ethereum.reorgWindow,
+            providerUrlEnv: [])
+        let devnetChain = Chain(network: network, pool: testPool([chain.client()]))
+        let liveChain = Chain(
+            network: live, pool: testPool([JSONRPCClient(transport: HTTPTransport(url: "http://127.0.0.1:9"))], network: "ethereum"))
+
+        var gateway = GatewayConfiguration()
+        gateway.publicURL = "https://pay.example"
+        gateway.lateWindowSeconds = Int64(lateWindowSeconds)
         var api = configuration ?? APIConfiguration()
         if configuration == nil {
             api.rateLimit = 0
             api.createRateLimit = 0
         }
-        router = try GatewayRouter.make(store: store, webhooks: WebhookStore(client: client, logger: Self.logger), configuration: api) { [] }
+        gateway.api = api
+        app = try GatewayApp(configuration: gateway, client: client, chains: [devnetChain, liveChain], logger: Self.logger)
+        monitor = app.makeMonitor(devnetChain)
 
-        merchant = try await store.createMerchant(
-            name: "Demo Shop",
-            addresses: [ReceiveAddress(network: "devnet", address: Self.merchantAddress), ReceiveAddress(network: "ethereum", address: Self.merchantAddress)])
-        other = try await store.createMerchant(name: "Other Shop", addresses: [ReceiveAddress(network: "devnet", address: Self.otherAddress)])
-        key = try await store.createApiKey(merchantId: merchant.id, mode: .test, scopes: ApiScope.allCases, description: nil).1
-        otherKey = try await store.createApiKey(merchantId: other.id, mode: .test, scopes: ApiScope.allCases, description: nil).1
+        merchant = try await app.stores.merchants.create(
+            MerchantDraft(
+                name: "Demo Shop",
+                addresses: [
+                    ReceiveAddress(network: "devnet", address: Self.merchantAddress),
+                    ReceiveAddress(network: "ethereum", address: Self.merchantAddress),
+                ], networks: ["devnet", "ethereum"]))
+        other = try await app.stores.merchants.create(
+            MerchantDraft(
+                name: "Other Shop", addresses: [ReceiveAddress(network: "devnet", address: Self.otherAddress)], networks: ["devnet"]))
+        key = try await app.stores.keys.create(merchantId: merchant.id, mode: .test, scopes: APIScope.allCases, description: nil).1
+        otherKey = try await app.stores.keys.create(merchantId: other.id, mode: .test, scopes: APIScope.allCases, description: nil).1
         // The monitor starts at the current head.
         _ = try await monitor.pollOnce()
     }
 
-    static func freshDatabase() async throws -> PostgresClient {
-        guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else { throw NotConfigured() }
-        let server = try DatabaseConfiguration(url: url)
-        let admin = try await server.connect(logger: logger)
-        if await LeftoverDatabases.shared.firstCall() {
-            // Databases left by earlier runs (never those of a running one: they are in use).
-            let rows = try await admin.query("SELECT datname FROM pg_database WHERE datname LIKE 'checkout_test_%'", logger: logger)
-            for try await name in rows.decode(String.self) {
-                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
-            }
-        }
-        let name = "checkout_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        try await admin.close()
-        let client = PostgresClient(configuration: server.with(database: String(name)).clientConfiguration, backgroundLogger: logger)
-        Task { await client.run() }
-        return client
-    }
-
     // MARK: Driving the chain
 
-    /// Polls the monitor once and lets the matcher catch up.
+    /// Polls the monitor once and lets the matcher and the clock catch up.
     func sync() async throws {
         _ = try await monitor.pollOnce()
-        try await matcher.tick()
+        try await tick()
+    }
+
+    /// Matches what is queued, then runs the sessions' clock.
+    func tick() async throws {
+        try await app.matcher.drain()
+        try await app.clock.tick()
     }
 
     /// Mines `blocks` and syncs after each.
@@ -137,10 +130,11 @@ final class CheckoutFixture: @unchecked Sendable {
         var errorParam: String? { json["error"]?.object?["param"]?.stringValue }
     }
 
-    func call(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, key: String?? = .none, headers: HTTPFields = [:]) async throws
+    func call(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, key: String?? = .none, headers: HTTPFields = [:])
+        async throws
         -> Reply
     {
-        let app = Application(router: router)
+        let app = Application(responder: self.app.responder)
         var fields = headers
         let chosen: String? = key ?? self.key
         if let chosen { fields[.authorization] = "Bearer \(chosen)" }
@@ -174,16 +168,6 @@ final class CheckoutFixture: @unchecked Sendable {
 
     func execute(_ sql: String) async throws {
         try await client.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger)
-    }
-}
-
-actor LeftoverDatabases {
-    static let shared = LeftoverDatabases()
-    private var called = false
-
-    func firstCall() -> Bool {
-        defer { called = true }
-        return !called
     }
 }
 

@@ -83,10 +83,12 @@ struct MerchantAPITests {
         #expect(revoked.json.string("revoked_at") != nil)
         #expect(try await f.call(.get, "/v1/payment_sessions", key: readOnly).status == 401)
         // The secret is nowhere in the database: only its hash and prefix.
-        let rows = try await f.client.query("SELECT count(*) FROM api_keys WHERE prefix = \(String(readOnly.prefix(12)))", logger: CheckoutFixture.logger)
+        let rows = try await f.client.query(
+            "SELECT count(*) FROM api_keys WHERE prefix = \(String(readOnly.prefix(12)))", logger: CheckoutFixture.logger)
         for try await count in rows.decode(Int64.self) { #expect(count == 1) }
         let leaked = try await f.client.query(
-            "SELECT count(*) FROM api_keys WHERE position(\(readOnly) IN coalesce(description, '') || prefix) > 0", logger: CheckoutFixture.logger)
+            "SELECT count(*) FROM api_keys WHERE position(\(readOnly) IN coalesce(description, '') || prefix) > 0",
+            logger: CheckoutFixture.logger)
         for try await count in leaked.decode(Int64.self) { #expect(count == 0) }
     }
 
@@ -105,7 +107,8 @@ struct MerchantAPITests {
         let cancel = try await f.call(.post, "/v1/payment_sessions/\(mine.id)/cancel", key: other)
         #expect(cancel.status == 404)
         let attach = try await f.call(
-            .post, "/v1/payment_sessions/\(mine.id)/attach", body: #"{"tx_hash":"0x\#(String(repeating: "ab", count: 32))","log_index":0}"#, key: other)
+            .post, "/v1/payment_sessions/\(mine.id)/attach", body: #"{"tx_hash":"0x\#(String(repeating: "ab", count: 32))","log_index":0}"#,
+            key: other)
         #expect(attach.status == 404)
         let myKeys = try await f.call(.get, "/v1/api_keys").json["data"]?.array?.compactMap(\.object) ?? []
         #expect(try await f.call(.delete, "/v1/api_keys/\(myKeys[0].id)", key: other).status == 404)
@@ -125,7 +128,9 @@ struct MerchantAPITests {
         let f = try await CheckoutFixture()
         let amounts = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<200 {
-                group.addTask { try await f.createSession(#"{"amount":"25.00","currency":"USDC"}"#).options[0].string("amount_due_base_units")! }
+                group.addTask {
+                    try await f.createSession(#"{"amount":"25.00","currency":"USDC"}"#).options[0].string("amount_due_base_units")!
+                }
             }
             var out: [String] = []
             for try await amount in group { out.append(amount) }
@@ -224,7 +229,8 @@ struct MerchantAPITests {
         #expect(missing.body.contains("Checkout not found"))
         let claim = try await f.call(
             .post, "/checkout/\(session.id)/transactions",
-            body: #"{"client_secret":"cs_wrongwrongwrongwrongwrong","tx_hash":"0x\#(String(repeating: "cd", count: 32))","network":"devnet"}"#,
+            body:
+                #"{"client_secret":"cs_wrongwrongwrongwrongwrong","tx_hash":"0x\#(String(repeating: "cd", count: 32))","network":"devnet"}"#,
             key: .some(nil))
         #expect(claim.status == 404)
         #expect(claim.errorCode == "resource_missing")

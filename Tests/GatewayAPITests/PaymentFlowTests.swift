@@ -72,7 +72,8 @@ struct PaymentFlowTests {
         session = try await f.session(created.id)
         #expect(session.string("status") == "completed")
         #expect(session.string("amount_received") == AmountText.format(due, scale: 6))
-        #expect(try await f.events(of: created.id) == ["payment.created", "payment.partially_paid", "payment.confirming", "payment.completed"])
+        #expect(
+            try await f.events(of: created.id) == ["payment.created", "payment.partially_paid", "payment.confirming", "payment.completed"])
     }
 
     @Test("a payment after expiry is recorded as late and does not complete the session")
@@ -80,7 +81,7 @@ struct PaymentFlowTests {
         let f = try await CheckoutFixture(confirmations: 2)
         let created = try await f.createSession()
         try await f.execute("UPDATE payment_sessions SET expires_at = now() - interval '1 second' WHERE id = '\(created.id)'")
-        try await f.matcher.tick()
+        try await f.tick()
         #expect(try await f.session(created.id).string("status") == "expired")
 
         try await f.pay(created.options[0], amount: created.amountDue)
@@ -100,7 +101,8 @@ struct PaymentFlowTests {
         let f = try await CheckoutFixture(confirmations: 3)
         let created = try await f.createSession()
         let snapshot = try await f.chain.snapshot()
-        let raw = try await f.chain.signedTransfer(token: f.chain.usdc, from: 1, to: CheckoutFixture.merchantAddress, amount: created.amountDue)
+        let raw = try await f.chain.signedTransfer(
+            token: f.chain.usdc, from: 1, to: CheckoutFixture.merchantAddress, amount: created.amountDue)
         try await f.chain.send(raw)
         try await f.sync()
         #expect(try await f.session(created.id).string("status") == "confirming")
@@ -124,7 +126,10 @@ struct PaymentFlowTests {
         #expect(session.string("status") == "completed")
         #expect(session.payments.count == 2)
         #expect(session.payments.map { $0.string("status") } == ["removed", "confirmed"])
-        #expect(try await f.events(of: created.id) == ["payment.created", "payment.confirming", "payment.reorged", "payment.confirming", "payment.completed"])
+        #expect(
+            try await f.events(of: created.id) == [
+                "payment.created", "payment.confirming", "payment.reorged", "payment.confirming", "payment.completed",
+            ])
     }
 
     @Test("a transfer that matches nothing is listed as unmatched and can be attached by the merchant")
@@ -142,7 +147,8 @@ struct PaymentFlowTests {
         #expect(unmatched.first?.string("amount_base_units") == "12000000")
         #expect(unmatched.first?["payment_session"] == .null)
 
-        let attached = try await f.call(.post, "/v1/payment_sessions/\(created.id)/attach", body: #"{"tx_hash":"\#(tx.hex)","log_index":0}"#)
+        let attached = try await f.call(
+            .post, "/v1/payment_sessions/\(created.id)/attach", body: #"{"tx_hash":"\#(tx.hex)","log_index":0}"#)
         #expect(attached.status == 200)
         #expect(attached.json.string("amount_received") == "12.00")
         #expect(attached.json.payments.first?.string("matched_by") == "attach")
@@ -162,9 +168,8 @@ struct PaymentFlowTests {
 
         struct Crash: Error {}
         await #expect(throws: Crash.self) {
-            try await f.store.transaction { connection in
-                let rows = try await connection.query("DELETE FROM transfer_changes RETURNING transfer_id", logger: CheckoutFixture.logger)
-                for try await id in rows.decode(Int64.self) { try await f.matcher.match(transferId: id, on: connection) }
+            try await f.sessions.transaction { connection in
+                #expect(try await f.matcher.process(on: connection) == 1)
                 throw Crash()
             }
         }

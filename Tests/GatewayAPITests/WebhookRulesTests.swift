@@ -42,7 +42,9 @@ struct WebhookRulesTests {
 
     @Test("forbidden IPv6 targets, and IPv4-mapped ones judged as IPv4")
     func ipv6() {
-        func v6(_ prefix: [UInt8], _ suffix: [UInt8]) -> [UInt8] { prefix + [UInt8](repeating: 0, count: 16 - prefix.count - suffix.count) + suffix }
+        func v6(_ prefix: [UInt8], _ suffix: [UInt8]) -> [UInt8] {
+            prefix + [UInt8](repeating: 0, count: 16 - prefix.count - suffix.count) + suffix
+        }
         #expect(TargetAddress.isForbidden(ipv6: v6([], [1])))
         #expect(TargetAddress.isForbidden(ipv6: v6([0xFE, 0x80], [1])))
         #expect(TargetAddress.isForbidden(ipv6: v6([0xFC, 0x00], [1])))
@@ -53,12 +55,18 @@ struct WebhookRulesTests {
 
     @Test("target URLs: http(s) only, https for live, no private hosts unless allowed")
     func targets() {
-        #expect(throws: WebhookTarget.Refusal.malformed) { try WebhookTarget.check("ftp://shop.example/hook", livemode: false, allowPrivate: false) }
-        #expect(throws: WebhookTarget.Refusal.httpsRequired) { try WebhookTarget.check("http://8.8.8.8/hook", livemode: true, allowPrivate: false) }
+        #expect(throws: WebhookTarget.Refusal.malformed) {
+            try WebhookTarget.check("ftp://shop.example/hook", livemode: false, allowPrivate: false)
+        }
+        #expect(throws: WebhookTarget.Refusal.httpsRequired) {
+            try WebhookTarget.check("http://8.8.8.8/hook", livemode: true, allowPrivate: false)
+        }
         #expect(throws: WebhookTarget.Refusal.forbiddenAddress("127.0.0.1")) {
             try WebhookTarget.check("http://127.0.0.1:8080/hook", livemode: false, allowPrivate: false)
         }
-        #expect(throws: WebhookTarget.Refusal.forbiddenAddress("localhost")) { try WebhookTarget.check("http://localhost/hook", livemode: false, allowPrivate: false) }
+        #expect(throws: WebhookTarget.Refusal.forbiddenAddress("localhost")) {
+            try WebhookTarget.check("http://localhost/hook", livemode: false, allowPrivate: false)
+        }
         #expect(throws: WebhookTarget.Refusal.forbiddenAddress("169.254.169.254")) {
             try WebhookTarget.check("http://169.254.169.254/latest/meta-data", livemode: false, allowPrivate: false)
         }
@@ -78,7 +86,8 @@ struct WebhookRulesTests {
         try WebhookSignature.verify(secret: "whsec_test", timestamp: 1_700_000_000, header: two, body: body, now: 1_700_000_000)
         try WebhookSignature.verify(secret: "whsec_new", timestamp: 1_700_000_000, header: two, body: body, now: 1_700_000_000)
         #expect(throws: WebhookSignature.Failure.mismatch) {
-            try WebhookSignature.verify(secret: "whsec_test", timestamp: 1_700_000_000, header: expected, body: Array(#"{"a":2}"#.utf8), now: 1_700_000_000)
+            try WebhookSignature.verify(
+                secret: "whsec_test", timestamp: 1_700_000_000, header: expected, body: Array(#"{"a":2}"#.utf8), now: 1_700_000_000)
         }
         #expect(throws: WebhookSignature.Failure.mismatch) {
             try WebhookSignature.verify(secret: "whsec_other", timestamp: 1_700_000_000, header: expected, body: body, now: 1_700_000_000)
@@ -87,7 +96,8 @@ struct WebhookRulesTests {
             try WebhookSignature.verify(secret: "whsec_test", timestamp: 1_700_000_000, header: expected, body: body, now: 1_700_000_301)
         }
         #expect(throws: WebhookSignature.Failure.malformedHeader) {
-            try WebhookSignature.verify(secret: "whsec_test", timestamp: 1_700_000_000, header: "sha256=abc", body: body, now: 1_700_000_000)
+            try WebhookSignature.verify(
+                secret: "whsec_test", timestamp: 1_700_000_000, header: "sha256=abc", body: body, now: 1_700_000_000)
         }
     }
 }

@@ -7,7 +7,10 @@ import Testing
         let request = PaymentRequest(
             token: try Address("0x3c499c542cef5e3811e1192ce70d8cc03d5c3359"), chainId: 137,
             payTo: try Address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), amount: 100_000_137)
-        #expect(request.uri == "ethereum:0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359@137/transfer?address=0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed&uint256=100000137")
+        #expect(
+            request.uri
+                == "ethereum:0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359@137/transfer?address=0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed&uint256=100000137"
+        )
         let big = PaymentRequest(token: request.token, chainId: 1, payTo: request.payTo, amount: .max)
         #expect(big.uri.hasSuffix("&uint256=115792089237316195423570985008687907853269984665640564039457584007913129639935"))
     }

@@ -116,7 +116,9 @@ import Testing
                 do {
                     _ = try next.apply(input)
                     if next.status != state.status {
-                        #expect(allowed.contains("\(state.status.rawValue)>\(next.status.rawValue)"), "\(state.status) -\(input)-> \(next.status)")
+                        #expect(
+                            allowed.contains("\(state.status.rawValue)>\(next.status.rawValue)"),
+                            "\(state.status) -\(input)-> \(next.status)")
                     }
                     #expect(next.amountConfirmed <= next.amountReceived)
                     frontier.append(next)

@@ -10,8 +10,12 @@ struct SessionPlanTests {
     static let devnet = PayableNetwork(
         name: "devnet", chainId: 1337, livemode: false, confirmations: 3,
         tokens: [.init(symbol: "USDC", address: usdc, decimals: 6), .init(symbol: "USDT", address: usdt, decimals: 6)], payTo: shop)
-    static let sepolia = PayableNetwork(name: "sepolia", chainId: 11_155_111, livemode: false, confirmations: 3, tokens: [.init(symbol: "USDC", address: usdc, decimals: 6)], payTo: nil)
-    static let mainnet = PayableNetwork(name: "ethereum", chainId: 1, livemode: true, confirmations: 12, tokens: [.init(symbol: "USDC", address: usdc, decimals: 6)], payTo: shop)
+    static let sepolia = PayableNetwork(
+        name: "sepolia", chainId: 11_155_111, livemode: false, confirmations: 3,
+        tokens: [.init(symbol: "USDC", address: usdc, decimals: 6)], payTo: nil)
+    static let mainnet = PayableNetwork(
+        name: "ethereum", chainId: 1, livemode: true, confirmations: 12, tokens: [.init(symbol: "USDC", address: usdc, decimals: 6)],
+        payTo: shop)
     static let all = [devnet, sepolia, mainnet]
 
     @Test("USD is paid in every USD stablecoin of the key's networks that have a receiving address")
@@ -51,10 +55,14 @@ struct SessionPlanTests {
         (NewSessionRequest(amount: "1", currency: "USDC", tokens: ["USDT"]), false, "tokens_invalid", "tokens"),
         (NewSessionRequest(amount: "1", currency: "USDC", expiresIn: 59), false, "expires_in_invalid", "expires_in"),
         (NewSessionRequest(amount: "1", currency: "USDC", expiresIn: 604_801), false, "expires_in_invalid", "expires_in"),
-        (NewSessionRequest(amount: "1", currency: "USDC", description: String(repeating: "d", count: 501)), false, "description_invalid", "description"),
+        (
+            NewSessionRequest(amount: "1", currency: "USDC", description: String(repeating: "d", count: 501)), false, "description_invalid",
+            "description"
+        ),
         (NewSessionRequest(amount: "1", currency: "USDC", metadata: ["": "x"]), false, "metadata_invalid", "metadata"),
         (
-            NewSessionRequest(amount: "1", currency: "USDC", metadata: Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })), false,
+            NewSessionRequest(amount: "1", currency: "USDC", metadata: Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })),
+            false,
             "metadata_invalid", "metadata"
         ),
         (NewSessionRequest(amount: "1", currency: "USDC", successURL: "ftp://shop.example/ok"), false, "url_invalid", "success_url"),
@@ -81,10 +89,12 @@ struct SessionPlanTests {
 
 @Suite("API values")
 struct APIValueTests {
-    @Test("timestamps print as RFC 3339 UTC", arguments: [
-        (Int64(0), "1970-01-01T00:00:00Z"), (1_795_347_296, "2026-11-22T11:34:56Z"), (951_782_400, "2000-02-29T00:00:00Z"),
-        (-1, "1969-12-31T23:59:59Z"), (253_402_300_799, "9999-12-31T23:59:59Z"),
-    ])
+    @Test(
+        "timestamps print as RFC 3339 UTC",
+        arguments: [
+            (Int64(0), "1970-01-01T00:00:00Z"), (1_795_347_296, "2026-11-22T11:34:56Z"), (951_782_400, "2000-02-29T00:00:00Z"),
+            (-1, "1969-12-31T23:59:59Z"), (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ])
     func timestamps(seconds: Int64, text: String) {
         #expect(Timestamp(unixSeconds: seconds).rfc3339 == text)
     }
@@ -100,17 +110,17 @@ struct APIValueTests {
 
     @Test("API key secrets: 32 base62 characters after the mode, a 12-character visible prefix")
     func apiKeys() throws {
-        let secret = ApiKeySecret(mode: .live)
+        let secret = APIKeySecret(mode: .live)
         #expect(secret.secret.hasPrefix("sk_live_"))
         #expect(secret.secret.count == 40)
         #expect(secret.prefix == String(secret.secret.prefix(12)))
-        #expect(ApiKeySecret.prefix(of: secret.secret) == secret.prefix)
+        #expect(APIKeySecret.prefix(of: secret.secret) == secret.prefix)
         #expect(!"\(secret)".contains(secret.secret))
-        #expect(ApiKeySecret.prefix(of: "sk_live_short") == nil)
-        #expect(ApiKeySecret.prefix(of: "sk_test_" + String(repeating: "-", count: 32)) == nil)
-        #expect(ApiKeySecret.prefix(of: "pk_test_" + String(repeating: "a", count: 32)) == nil)
-        #expect(throws: RequestError.self) { try ApiScope.parseList("read,delete") }
-        #expect(try ApiScope.parseList("write, read,read") == [.read, .write])
+        #expect(APIKeySecret.prefix(of: "sk_live_short") == nil)
+        #expect(APIKeySecret.prefix(of: "sk_test_" + String(repeating: "-", count: 32)) == nil)
+        #expect(APIKeySecret.prefix(of: "pk_test_" + String(repeating: "a", count: 32)) == nil)
+        #expect(throws: RequestError.self) { try APIScope.parseList("read,delete") }
+        #expect(try APIScope.parseList("write, read,read") == [.read, .write])
         #expect(ObjectID.isWellFormed(ObjectID.make("ps"), prefix: "ps"))
         #expect(!ObjectID.isWellFormed("ps_../../etc", prefix: "ps"))
     }

@@ -21,7 +21,7 @@ import Testing
 
                 let first = try await migrator.migrate()
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
-                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout", "0003_webhooks"])
+                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes"])
                 #expect(first.current == Migration.bundled.last?.version)
 
                 let recorded = try await migrator.applied()
@@ -180,7 +180,7 @@ import Testing
     }
 
     @Test func shippedMigrationsAreTheFilesInTheRepository() throws {
-        let folder = Paths.repositoryRoot.appendingPathComponent("Sources/GatewayStore/Migrations")
+        let folder = Paths.repositoryRoot.appendingPathComponent("Sources/GatewayStore/Database/Migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
         #expect(files.map { String($0.dropLast(4)) } == Migration.bundled.map(\.name), "every .sql file is listed in Migration.bundled")
         for (file, migration) in zip(files, Migration.bundled) {

@@ -3,6 +3,7 @@ import EthereumCore
 import Foundation
 import GatewayStore
 import PostgresNIO
+import TestSupport
 import Testing
 
 @Suite struct PostgresMonitorStoreTests {
@@ -26,31 +27,12 @@ import Testing
             #expect(try await store.loadWindow(network: F.network) == [block])
             #expect(try await client.texts("SELECT number::text || ' ' || hash FROM monitor_checkpoints") == ["100 \(block.hash.hex)"])
 
-            let events = try await client.outbox()
-            #expect(events.map(\.type) == ["transfer.seen", "transfer.seen"])
-            #expect(try events.map { try $0.payload } == expectedPayloads(stored, state: .seen))
-            #expect(events.allSatisfy { $0.eventId.hasPrefix("evt_") && $0.eventId.count > 20 && !$0.delivered })
-            #expect(Set(events.map(\.eventId)).count == 2)
-
-            // The exact payload, field by field.
-            let object = try events[0].object
-            #expect(
-                Set(object.keys)
-                    == [
-                        "network", "chainId", "blockNumber", "blockHash", "transactionHash", "logIndex", "token", "from", "to", "amount",
-                        "state",
-                    ])
-            #expect(object["network"] as? String == "testnet")
-            #expect(object["chainId"] as? Int == 1337)
-            #expect(object["blockNumber"] as? Int == 100)
-            #expect(object["blockHash"] as? String == block.hash.hex)
-            #expect(object["transactionHash"] as? String == F.txHash(1).hex)
-            #expect(object["logIndex"] as? Int == 3)
-            #expect(object["token"] as? String == "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")
-            #expect(object["from"] as? String == F.payer.checksummed)
-            #expect(object["to"] as? String == F.merchant.checksummed)
-            #expect(object["amount"] as? String == "1250000")
-            #expect(object["state"] as? String == "seen")
+            // Each new row is queued for the matcher, exactly as stored.
+            let changes = try await client.changes()
+            #expect(changes == expectedChanges(stored, state: .seen))
+            #expect(changes[0].transfer.blockHash == block.hash && changes[0].transfer.transactionHash == F.txHash(1))
+            #expect(changes[0].transfer.logIndex == 3 && changes[0].transfer.amount == 1_250_000)
+            #expect(changes[0].transfer.from == F.payer && changes[0].transfer.to == F.merchant && changes[0].network == "testnet")
 
             // Stored as lowercase hex.
             #expect(try await client.texts("SELECT token FROM chain_transfers ORDER BY id LIMIT 1") == [F.token.lowercased])
@@ -69,14 +51,14 @@ import Testing
             let replay = try await store.commitBlock(network: F.network, block: block, transfers: transfers + [transfers[0]], windowSize: 5)
             #expect(replay.isEmpty)
             #expect(try await store.transfers(network: F.network) == stored)
-            #expect(try await client.outbox().count == 2)
+            #expect(try await client.changes().count == 2)
             #expect(try await store.loadWindow(network: F.network) == [block])
 
             // A confirmed row is left alone by a replay as well.
             _ = try await store.confirm(ids: [stored[0].id])
             #expect(try await store.commitBlock(network: F.network, block: block, transfers: transfers, windowSize: 5).isEmpty)
             #expect(try await store.transfers(network: F.network).map(\.state) == [.confirmed, .seen])
-            #expect(try await client.outbox().map(\.type) == ["transfer.seen", "transfer.seen", "transfer.confirmed"])
+            #expect(try await client.changes().map(\.state) == [.seen, .seen, .confirmed])
         }
     }
 
@@ -87,7 +69,7 @@ import Testing
                 _ = try await store.commitBlock(network: F.network, block: F.block(number), transfers: [], windowSize: 4)
             }
             #expect(try await store.loadWindow(network: F.network) == (7...10).map { F.block($0) })
-            #expect(try await client.outbox().isEmpty)
+            #expect(try await client.changes().isEmpty)
             // Another network has its own window.
             #expect(try await store.loadWindow(network: "other").isEmpty)
         }
@@ -119,7 +101,7 @@ import Testing
             // Nothing of the refused calls was written.
             #expect(try await store.transfers(network: F.network).isEmpty)
             #expect(try await store.loadWindow(network: F.network) == [F.block(10), F.block(11)])
-            #expect(try await client.outbox().isEmpty)
+            #expect(try await client.changes().isEmpty)
         }
     }
 
@@ -152,17 +134,17 @@ import Testing
             #expect(try await client.texts("SELECT number::text FROM monitor_checkpoints WHERE network = 'testnet'") == ["100"])
             #expect(try await client.count("SELECT count(*) FROM chain_transfers WHERE state = 'removed' AND removed_at IS NOT NULL") == 2)
 
-            let events = try await client.outbox()
+            let events = try await client.changes()
             #expect(
-                events.map(\.type) == [
-                    "transfer.seen", "transfer.seen", "transfer.seen", "transfer.confirmed", "transfer.removed", "transfer.removed",
+                events.map(\.state) == [
+                    .seen, .seen, .seen, .confirmed, .removed, .removed,
                 ])
-            #expect(try events.suffix(2).map { try $0.payload } == expectedPayloads(removed, state: .removed))
-            #expect(try events[3].payload.state == "confirmed")
+            #expect(Set(events.suffix(2)) == Set(expectedChanges(removed, state: .removed)), "both removals are queued")
+            #expect(events[3].state == .confirmed)
 
             // Rolling back again to the same ancestor changes nothing more.
             #expect(try await store.rollback(network: F.network, to: b100).isEmpty)
-            #expect(try await client.outbox().count == 6)
+            #expect(try await client.changes().count == 6)
         }
     }
 
@@ -195,15 +177,15 @@ import Testing
                 try await client.count(
                     "SELECT count(*) FROM chain_transfers WHERE state = 'seen' AND removed_at IS NULL AND confirmed_at IS NULL") == 1)
 
-            let events = try await client.outbox()
+            let events = try await client.changes()
             #expect(
-                events.map(\.type) == [
-                    "transfer.seen", "transfer.removed", "transfer.seen", "transfer.removed", "transfer.seen",
+                events.map(\.state) == [
+                    .seen, .removed, .seen, .removed, .seen,
                 ])
-            #expect(try events.last?.payload == expectedPayloads(revived, state: .seen).first)
+            #expect(events.last == expectedChanges(revived, state: .seen).first)
             // Replaying the revival writes nothing more.
             #expect(try await store.commitBlock(network: F.network, block: b101, transfers: [original], windowSize: 10).isEmpty)
-            #expect(try await client.outbox().count == 5)
+            #expect(try await client.changes().count == 5)
         }
     }
 
@@ -229,9 +211,9 @@ import Testing
             #expect(try await store.unconfirmedTransfers(network: F.network).map(\.id) == [s2[0].id])
             #expect(try await store.confirm(ids: [s1[0].id]).isEmpty, "a confirmed row is not confirmed twice")
 
-            let events = try await client.outbox().filter { $0.type == "transfer.confirmed" }
+            let events = try await client.changes().filter { $0.state == .confirmed }
             #expect(events.count == 2)
-            #expect(try events.map { try $0.payload } == expectedPayloads(confirmed, state: .confirmed))
+            #expect(events == expectedChanges(confirmed, state: .confirmed))
             #expect(
                 try await client.count("SELECT count(*) FROM chain_transfers WHERE state = 'confirmed' AND confirmed_at IS NOT NULL") == 2)
         }
@@ -245,8 +227,8 @@ import Testing
             let stored = try await store.commitRange(network: F.network, transfers: old, checkpoint: checkpoint)
             #expect(stored.map(\.transfer.blockNumber) == [10, 25, 40])
             #expect(try await store.loadWindow(network: F.network) == [checkpoint])
-            #expect(try await client.outbox().map(\.type) == ["transfer.seen", "transfer.seen", "transfer.seen"])
-            #expect(try await client.outbox().map { try $0.payload } == expectedPayloads(stored, state: .seen))
+            #expect(try await client.changes().map(\.state) == [.seen, .seen, .seen])
+            #expect(try await client.changes() == expectedChanges(stored, state: .seen))
 
             // A window built on top of it is reset by the next ranged commit.
             _ = try await store.commitBlock(network: F.network, block: F.block(51), transfers: [], windowSize: 10)
@@ -262,7 +244,7 @@ import Testing
             #expect(try await store.commitRange(network: F.network, transfers: old, checkpoint: nil).isEmpty)
             #expect(try await store.loadWindow(network: F.network) == [F.block(90)])
             #expect(try await client.texts("SELECT number::text FROM monitor_checkpoints") == ["90"])
-            #expect(try await client.outbox().count == 5)
+            #expect(try await client.changes().count == 5)
 
             await #expect(throws: StoreError.self) {
                 try await store.commitRange(network: F.network, transfers: [F.transfer(in: F.block(95), tx: 95)], checkpoint: F.block(90))
@@ -282,7 +264,7 @@ import Testing
             let maxText = "115792089237316195423570985008687907853269984665640564039457584007913129639935"
             #expect(UInt256.max.decimalString == maxText)
             #expect(try await client.texts("SELECT amount::text FROM chain_transfers ORDER BY log_index, id") == [maxText, "0"])
-            #expect(try await client.outbox().map { try $0.payload.amount } == [maxText, "0"])
+            #expect(try await client.changes().map(\.transfer.amount.decimalString) == [maxText, "0"])
             #expect(try await client.texts("SELECT pg_typeof(amount)::text FROM chain_transfers LIMIT 1") == ["numeric"])
 
             try await store.saveBalances(

@@ -3,77 +3,24 @@ import EthereumCore
 import Foundation
 import GatewayStore
 import PostgresNIO
+import TestSupport
 import Testing
 
-/// A fresh database per test, on the server that `DATABASE_URL` names (Scripts/test starts
-/// one with Scripts/dev-postgres): created as `test_<random>` before the test, dropped after it.
-enum TestDatabase {
-    struct NotConfigured: Error, CustomStringConvertible {
-        let reason: String
-        var description: String {
-            "\(reason): these tests need a real PostgreSQL. Run `Scripts/dev-postgres start` and "
-                + "`export DATABASE_URL=\"$(Scripts/dev-postgres url)\"` (Scripts/test does both)."
-        }
-    }
-
-    /// The server's configuration from `DATABASE_URL`; a missing variable fails the test.
-    static func server() throws -> DatabaseConfiguration {
-        guard let text = ProcessInfo.processInfo.environment["DATABASE_URL"], !text.isEmpty else {
-            throw NotConfigured(reason: "DATABASE_URL is not set")
-        }
-        do { return try DatabaseConfiguration(url: text) } catch { throw NotConfigured(reason: "DATABASE_URL is invalid: \(error)") }
-    }
-
-    /// Creates a database, runs `body` with its configuration, then drops it (also when `body` throws).
+extension TestDatabase {
+    /// A fresh database per test, created as `test_<random>` before it and dropped after it.
     static func withFresh<Result: Sendable>(_ body: (DatabaseConfiguration) async throws -> Result) async throws -> Result {
-        let server = try server()
-        let name = "test_" + (0..<12).map { _ in String("0123456789abcdefghijklmnopqrstuvwxyz".randomElement()!) }.joined()
-        try await admin(server) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        do {
-            let result = try await body(server.with(database: name))
-            try await drop(name, server)
-            return result
-        } catch {
-            try? await drop(name, server)
-            throw error
-        }
+        try await withFresh(prefix: "test", body)
     }
 
     /// A fresh database with the shipped migrations applied, and a running client on it.
     static func withMigrated<Result: Sendable>(_ body: (PostgresClient, DatabaseConfiguration) async throws -> Result) async throws
         -> Result
     {
-        try await withFresh { database in
+        try await withFresh(prefix: "test") { database in
             try await withPostgresClient(database) { client in
                 try await Migrator(client: client).migrate()
                 return try await body(client, database)
             }
-        }
-    }
-
-    static let logger = Logger(label: "gateway.store.tests")
-
-    private static func drop(_ name: String, _ server: DatabaseConfiguration) async throws {
-        try await admin(server) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-        }
-    }
-
-    private static func admin(_ server: DatabaseConfiguration, _ body: (PostgresConnection) async throws -> Void) async throws {
-        let connection: PostgresConnection
-        do {
-            connection = try await server.connect(logger: logger)
-        } catch {
-            throw NotConfigured(reason: "cannot connect to \(server.redactedURL): \(describeDatabaseError(error))")
-        }
-        do {
-            try await body(connection)
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 }
@@ -107,24 +54,26 @@ enum Fixture {
     }
 }
 
-/// One row of `outbox_events`.
-struct OutboxRow: Sendable {
-    let id: Int64
-    let eventId: String
-    let type: String
-    let payloadJSON: String
-    let delivered: Bool
-
-    var payload: TransferEventPayload { get throws { try JSONDecoder().decode(TransferEventPayload.self, from: Data(payloadJSON.utf8)) } }
-    var object: [String: Any] { get throws { try JSONSerialization.jsonObject(with: Data(payloadJSON.utf8)) as? [String: Any] ?? [:] } }
+/// One entry of the matcher's queue: a transfer and the state it moved to.
+struct QueuedChange: Sendable, Hashable {
+    let network: String
+    let transfer: ObservedTransfer
+    let state: TransferState
 }
 
 extension PostgresClient {
-    func outbox() async throws -> [OutboxRow] {
-        var out: [OutboxRow] = []
-        let rows = try await query("SELECT id, event_id, type, payload::text, delivered_at IS NOT NULL FROM outbox_events ORDER BY id")
-        for try await (id, eventId, type, payload, delivered) in rows.decode((Int64, String, String, String, Bool).self) {
-            out.append(OutboxRow(id: id, eventId: eventId, type: type, payloadJSON: payload, delivered: delivered))
+    /// The queue of transfer changes the monitor's writes filled, oldest first.
+    func changes() async throws -> [QueuedChange] {
+        let store = PostgresMonitorStore(client: self)
+        var byId: [Int64: (String, StoredTransfer)] = [:]
+        for network in try await texts("SELECT DISTINCT network FROM chain_transfers") {
+            for stored in try await store.transfers(network: network) { byId[stored.id] = (network, stored) }
+        }
+        var out: [QueuedChange] = []
+        let rows = try await query("SELECT transfer_id, state FROM transfer_changes ORDER BY id")
+        for try await (id, state) in rows.decode((Int64, String).self) {
+            guard let (network, stored) = byId[id], let state = TransferState(rawValue: state) else { continue }
+            out.append(QueuedChange(network: network, transfer: stored.transfer, state: state))
         }
         return out
     }
@@ -142,7 +91,7 @@ extension PostgresClient {
     }
 }
 
-/// The payloads expected for `transfers` changing to `state`.
-func expectedPayloads(_ stored: [StoredTransfer], state: TransferState, network: String = Fixture.network) -> [TransferEventPayload] {
-    stored.map { TransferEventPayload(network: network, transfer: $0.transfer, state: state) }
+/// The queue entries expected for `transfers` changing to `state`.
+func expectedChanges(_ stored: [StoredTransfer], state: TransferState, network: String = Fixture.network) -> [QueuedChange] {
+    stored.map { QueuedChange(network: network, transfer: $0.transfer, state: state) }
 }

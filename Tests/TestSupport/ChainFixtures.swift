@@ -20,7 +20,8 @@ public final class ManagedProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let data = FileManager.default.contents(atPath: infoFile.path),
-               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            {
                 info = object
                 return
             }

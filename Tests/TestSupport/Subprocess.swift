@@ -8,14 +8,18 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs `executable` with `arguments`, feeding `input` on standard input, and waits for it.
-public func runProcess(_ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws -> ProcessResult {
+public func runProcess(_ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws
+    -> ProcessResult
+{
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     if let environment {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
-    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+    let out = Pipe()
+    let err = Pipe()
+    let inPipe = Pipe()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = inPipe

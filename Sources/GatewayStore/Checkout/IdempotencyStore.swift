@@ -1,13 +1,22 @@
-import Crypto
 import Foundation
+import GatewayDomain
+import Logging
 import PostgresNIO
 
 /// Stored responses of POST requests that carried an `Idempotency-Key`, per API key, kept
 /// for 24 hours: the same key with the same body replays the first response; with another
 /// body it is a conflict.
-extension CheckoutStore {
-    public enum IdempotencyBegin: Sendable, Equatable {
-        /// First use: run the request, then ``finishIdempotent(apiKeyId:key:status:body:)``.
+public struct IdempotencyStore: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.idempotency")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public enum Begin: Sendable, Equatable {
+        /// First use: run the request, then ``finish(apiKeyId:key:status:body:)``.
         case proceed
         case replay(status: Int, body: [UInt8])
         /// The key was used with another request body.
@@ -16,11 +25,8 @@ extension CheckoutStore {
         case inProgress
     }
 
-    public func beginIdempotent(apiKeyId: String, key: String, method: String, path: String, body: [UInt8]) async throws -> IdempotencyBegin {
-        var hasher = SHA256()
-        hasher.update(data: Data("\(method) \(path)\n".utf8))
-        hasher.update(data: body)
-        let hash = Data(hasher.finalize())
+    public func begin(apiKeyId: String, key: String, request: IdempotentRequest) async throws -> Begin {
+        let hash = Data(request.digest)
         try await client.query(
             "DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key) AND created_at < now() - interval '24 hours'",
             logger: logger)
@@ -40,7 +46,7 @@ extension CheckoutStore {
 
     /// Stores the response to replay. Server errors are not stored: the key is freed so the
     /// client can retry.
-    public func finishIdempotent(apiKeyId: String, key: String, status: Int, body: [UInt8]) async throws {
+    public func finish(apiKeyId: String, key: String, status: Int, body: [UInt8]) async throws {
         if status >= 500 {
             try await client.query("DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key)", logger: logger)
         } else {

@@ -3,30 +3,6 @@ import GatewayDomain
 import Logging
 import PostgresNIO
 
-public struct WebhookEndpointRecord: Sendable, Hashable {
-    public let id: String
-    public let merchantId: String
-    public let livemode: Bool
-    public let url: String
-    public let events: [String]
-    public let description: String?
-    public let createdAt: Timestamp
-}
-
-public struct WebhookDeliveryRecord: Sendable, Hashable {
-    public let id: String
-    public let eventId: String
-    public let eventType: String
-    public let endpointId: String
-    public let status: String
-    public let attempts: Int
-    public let nextAttemptAt: Timestamp?
-    public let lastStatusCode: Int?
-    public let lastError: String?
-    public let createdAt: Timestamp
-    public let deliveredAt: Timestamp?
-}
-
 /// A delivery a worker has leased: everything needed to send it.
 public struct WebhookJob: Sendable {
     public let deliveryId: Int64
@@ -79,7 +55,7 @@ public struct WebhookStore: Sendable {
     // MARK: Endpoints
 
     public func createEndpoint(merchantId: String, livemode: Bool, url: String, events: [String], description: String?) async throws
-        -> (WebhookEndpointRecord, String)
+        -> (WebhookEndpoint, String)
     {
         let id = ObjectID.make("we")
         let secret = Self.newSecret()
@@ -94,19 +70,19 @@ public struct WebhookStore: Sendable {
         return (endpoint, secret)
     }
 
-    public func endpoints(merchantId: String, livemode: Bool, id: String? = nil) async throws -> [WebhookEndpointRecord] {
+    public func endpoints(merchantId: String, livemode: Bool, id: String? = nil) async throws -> [WebhookEndpoint] {
         let rows = try await client.query(
             """
-            SELECT id, url, events, description, floor(extract(epoch FROM created_at))::bigint FROM webhook_endpoints
+            SELECT id, url, events, description, created_at FROM webhook_endpoints
             WHERE merchant_id = \(merchantId) AND livemode = \(livemode) AND deleted_at IS NULL AND (\(id)::text IS NULL OR id = \(id))
             ORDER BY created_at DESC, id DESC
             """, logger: logger)
-        var out: [WebhookEndpointRecord] = []
-        for try await (endpointId, url, events, description, created) in rows.decode((String, String, [String], String?, Int64).self) {
+        var out: [WebhookEndpoint] = []
+        for try await (endpointId, url, events, description, created) in rows.decode((String, String, [String], String?, Timestamp).self) {
             out.append(
-                WebhookEndpointRecord(
+                WebhookEndpoint(
                     id: endpointId, merchantId: merchantId, livemode: livemode, url: url, events: events, description: description,
-                    createdAt: Timestamp(unixSeconds: created)))
+                    createdAt: created))
         }
         return out
     }
@@ -130,7 +106,8 @@ public struct WebhookStore: Sendable {
     }
 
     /// A new secret; the old one keeps signing (a second signature) for `overlapSeconds`.
-    public func rotateSecret(merchantId: String, livemode: Bool, id: String, overlapSeconds: Int) async throws -> (WebhookEndpointRecord, String)? {
+    public func rotateSecret(merchantId: String, livemode: Bool, id: String, overlapSeconds: Int) async throws -> (WebhookEndpoint, String)?
+    {
         let secret = Self.newSecret()
         let rows = try await client.query(
             """
@@ -186,27 +163,19 @@ public struct WebhookStore: Sendable {
             UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => \(leaseSeconds))
             FROM due, outbox_events o, webhook_endpoints e
             WHERE d.id = due.id AND o.id = d.event_id AND e.id = d.endpoint_id
-            RETURNING d.id, o.event_id, o.type, o.livemode, floor(extract(epoch FROM o.created_at))::bigint, o.payload::text, e.url, e.secret,
+            RETURNING d.id, o.event_id, o.type, coalesce(o.livemode, false), o.created_at, o.payload::text, e.url, e.secret,
                 CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.attempts,
                 floor(extract(epoch FROM now() - d.created_at))::bigint, extract(epoch FROM o.created_at)::float8
             """, logger: logger)
         var jobs: [WebhookJob] = []
-        for try await row in rows {
-            let c = row.makeRandomAccess()
-            let eventId = try c[1].decode(String.self)
-            let type = try c[2].decode(String.self)
-            let livemode = try c[3].decode(Bool?.self) ?? false
-            let created = Timestamp(unixSeconds: try c[4].decode(Int64.self))
-            let payload = try c[5].decode(String.self)
-            var body = #"{"id":"# + JSONValue.string(eventId).serialized + #","type":"# + JSONValue.string(type).serialized
-            body += #","created_at":"# + JSONValue.string(created.rfc3339).serialized + #","livemode":\#(livemode),"data":"# + payload + "}"
-            var secrets = [try c[7].decode(String.self)]
-            if let previous = try c[8].decode(String?.self) { secrets.append(previous) }
+        for try await (id, eventId, type, livemode, created, payload, url, secret, previous, attempts, age, createdSeconds) in rows.decode(
+            (Int64, String, String, Bool, Timestamp, String, String, String, String?, Int32, Int64, Double).self)
+        {
+            let body = WebhookEnvelope(eventId: eventId, type: type, createdAt: created, livemode: livemode, payloadJSON: payload).body
             jobs.append(
                 WebhookJob(
-                    deliveryId: try c[0].decode(Int64.self), eventId: eventId, url: try c[6].decode(String.self), secrets: secrets,
-                    body: Array(body.utf8), attempts: Int(try c[9].decode(Int32.self)), age: try c[10].decode(Int64.self),
-                    eventCreatedAt: try c[11].decode(Double.self)))
+                    deliveryId: id, eventId: eventId, url: url, secrets: [secret] + (previous.map { [$0] } ?? []), body: body,
+                    attempts: Int(attempts), age: age, eventCreatedAt: createdSeconds))
         }
         return jobs
     }
@@ -256,13 +225,13 @@ public struct WebhookStore: Sendable {
     // MARK: Reading and redelivering
 
     static let deliveryColumns = """
-        d.public_id, o.event_id, o.type, d.endpoint_id, d.status, d.attempts, floor(extract(epoch FROM d.next_attempt_at))::bigint,
-        d.last_status_code, d.last_error, floor(extract(epoch FROM d.created_at))::bigint, floor(extract(epoch FROM d.delivered_at))::bigint
+        d.public_id, o.event_id, o.type, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_status_code, d.last_error,
+        d.created_at, d.delivered_at
         """
 
     /// Deliveries of the merchant's endpoint or event, newest first (at most 100).
     public func deliveries(merchantId: String, livemode: Bool, endpointId: String? = nil, eventId: String? = nil) async throws
-        -> [WebhookDeliveryRecord]
+        -> [WebhookDelivery]
     {
         let rows = try await client.query(
             """
@@ -272,17 +241,14 @@ public struct WebhookStore: Sendable {
               AND (\(endpointId)::text IS NULL OR d.endpoint_id = \(endpointId)) AND (\(eventId)::text IS NULL OR o.event_id = \(eventId))
             ORDER BY d.id DESC LIMIT 100
             """, logger: logger)
-        var out: [WebhookDeliveryRecord] = []
-        for try await row in rows {
-            let c = row.makeRandomAccess()
+        var out: [WebhookDelivery] = []
+        for try await (id, eventId, type, endpointId, status, attempts, next, code, error, created, delivered) in rows.decode(
+            (String, String, String, String, String, Int32, Timestamp?, Int32?, String?, Timestamp, Timestamp?).self)
+        {
             out.append(
-                WebhookDeliveryRecord(
-                    id: try c[0].decode(String.self), eventId: try c[1].decode(String.self), eventType: try c[2].decode(String.self),
-                    endpointId: try c[3].decode(String.self), status: try c[4].decode(String.self), attempts: Int(try c[5].decode(Int32.self)),
-                    nextAttemptAt: try c[6].decode(Int64?.self).map(Timestamp.init(unixSeconds:)),
-                    lastStatusCode: try c[7].decode(Int32?.self).map(Int.init), lastError: try c[8].decode(String?.self),
-                    createdAt: Timestamp(unixSeconds: try c[9].decode(Int64.self)),
-                    deliveredAt: try c[10].decode(Int64?.self).map(Timestamp.init(unixSeconds:))))
+                WebhookDelivery(
+                    id: id, eventId: eventId, eventType: type, endpointId: endpointId, status: status, attempts: Int(attempts),
+                    nextAttemptAt: next, lastStatusCode: code.map(Int.init), lastError: error, createdAt: created, deliveredAt: delivered))
         }
         return out
     }
@@ -290,12 +256,13 @@ public struct WebhookStore: Sendable {
     /// Whether the merchant has this event (in this mode).
     public func hasEvent(merchantId: String, livemode: Bool, eventId: String) async throws -> Bool {
         let rows = try await client.query(
-            "SELECT 1 FROM outbox_events WHERE event_id = \(eventId) AND merchant_id = \(merchantId) AND livemode = \(livemode)", logger: logger)
+            "SELECT 1 FROM outbox_events WHERE event_id = \(eventId) AND merchant_id = \(merchantId) AND livemode = \(livemode)",
+            logger: logger)
         return try await !rows.decode(Int32.self).all().isEmpty
     }
 
     /// New deliveries of an event to all the merchant's matching endpoints, or to one.
-    public func redeliver(merchantId: String, livemode: Bool, eventId: String, endpointId: String?) async throws -> [WebhookDeliveryRecord] {
+    public func redeliver(merchantId: String, livemode: Bool, eventId: String, endpointId: String?) async throws -> [WebhookDelivery] {
         let rows = try await client.query(
             """
             INSERT INTO webhook_deliveries (public_id, event_id, endpoint_id, next_attempt_at)
@@ -308,40 +275,5 @@ public struct WebhookStore: Sendable {
             """, logger: logger)
         let ids = Set(try await rows.decode(String.self).all())
         return try await deliveries(merchantId: merchantId, livemode: livemode, eventId: eventId).filter { ids.contains($0.id) }
-    }
-}
-
-extension ResourceJSON {
-    public static func webhookEndpoint(_ endpoint: WebhookEndpointRecord, secret: String? = nil) -> JSONValue {
-        var object = JSONObject([
-            "id": .string(endpoint.id),
-            "object": .string("webhook_endpoint"),
-            "livemode": .bool(endpoint.livemode),
-            "url": .string(endpoint.url),
-            "events": .array(endpoint.events.map { .string($0) }),
-            "description": .string(endpoint.description),
-            "status": .string("enabled"),
-            "created_at": .string(endpoint.createdAt.rfc3339),
-        ])
-        if let secret { object.append("secret", .string(secret)) }
-        return .object(object)
-    }
-
-    public static func webhookDelivery(_ delivery: WebhookDeliveryRecord) -> JSONValue {
-        .object(
-            JSONObject([
-                "id": .string(delivery.id),
-                "object": .string("webhook_delivery"),
-                "event": .string(delivery.eventId),
-                "event_type": .string(delivery.eventType),
-                "endpoint": .string(delivery.endpointId),
-                "status": .string(delivery.status),
-                "attempts": .int(delivery.attempts),
-                "next_attempt_at": .string(delivery.nextAttemptAt?.rfc3339),
-                "last_status_code": delivery.lastStatusCode.map { .int($0) } ?? .null,
-                "last_error": .string(delivery.lastError),
-                "created_at": .string(delivery.createdAt.rfc3339),
-                "delivered_at": .string(delivery.deliveredAt?.rfc3339),
-            ]))
     }
 }

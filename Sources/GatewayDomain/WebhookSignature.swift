@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import EthereumCore
 
 /// The webhook signature scheme: `v1=` + hex HMAC-SHA256 over `timestamp + "." + body`,
 /// keyed with the secret string exactly as shown to the merchant (its UTF-8 bytes, prefix
@@ -9,7 +9,7 @@ public enum WebhookSignature {
         var message = Array("\(timestamp).".utf8)
         message += body
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8)))
-        return "v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "v1=" + Hex.encode(Array(mac), prefix: false)
     }
 
     /// The header value for the active secrets, newest first.
@@ -35,9 +35,11 @@ public enum WebhookSignature {
 
     /// Checks a received request: some `v1=` value matches (compared in constant time) and
     /// the timestamp is within `tolerance` seconds of `now`.
-    public static func verify(secret: String, timestamp: Int64, header: String, body: [UInt8], now: Int64, tolerance: Int64 = 300) throws(Failure) {
+    public static func verify(secret: String, timestamp: Int64, header: String, body: [UInt8], now: Int64, tolerance: Int64 = 300)
+        throws(Failure)
+    {
         let candidates = header.split(separator: ",").compactMap { part -> [UInt8]? in
-            let text = part.trimmingCharacters(in: .whitespaces).lowercased()
+            let text = String(part).trimming(" \t").lowercased()
             guard text.hasPrefix("v1="), text.count == 67 else { return nil }
             return Array(text.dropFirst(3).utf8)
         }

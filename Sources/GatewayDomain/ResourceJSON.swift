@@ -1,141 +1,7 @@
-import ChainMonitor
-import EthereumCore
-import GatewayDomain
-
-/// A merchant's receiving address on one network.
-public struct ReceiveAddress: Sendable, Hashable {
-    public let network: String
-    public let address: Address
-
-    public init(network: String, address: Address) {
-        self.network = network
-        self.address = address
-    }
-}
-
-public struct MerchantRecord: Sendable, Hashable {
-    public let id: String
-    public let name: String
-    public let addresses: [ReceiveAddress]
-    public let createdAt: Timestamp
-}
-
-public struct ApiKeyRecord: Sendable, Hashable {
-    public let id: String
-    public let merchantId: String
-    public let prefix: String
-    public let livemode: Bool
-    public let scopes: [ApiScope]
-    public let description: String?
-    public let createdAt: Timestamp
-    public let lastUsedAt: Timestamp?
-    public let revokedAt: Timestamp?
-
-    public var mode: ApiMode { ApiMode(livemode: livemode) }
-}
-
-/// How a transfer came to pay a session.
-public enum MatchedBy: String, Sendable, Hashable {
-    /// Its amount equals an amount due (or the remaining amount) of the session.
-    case amount
-    /// The checkout page reported its transaction hash for the session.
-    case transaction
-    /// The merchant attached it.
-    case attach
-}
-
-public struct SessionOptionRecord: Sendable, Hashable {
-    public let position: Int
-    public let network: String
-    public let chainId: UInt64
-    public let token: String
-    public let tokenAddress: Address
-    public let decimals: Int
-    public let payTo: Address
-    public let amountDue: UInt256
-    public let confirmations: Int
-
-    public var paymentRequest: PaymentRequest {
-        PaymentRequest(token: tokenAddress, chainId: chainId, payTo: payTo, amount: amountDue)
-    }
-}
-
-/// A transfer to a merchant address as the API shows it, with its session if bound.
-public struct TransferRecord: Sendable, Hashable {
-    public let id: Int64
-    public let network: String
-    public let livemode: Bool
-    public let transfer: ObservedTransfer
-    public let state: TransferState
-    /// Blocks on top of it, counting its own (0 once removed).
-    public let confirmations: Int
-    public let sessionId: String?
-    public let createdAt: Timestamp
-}
-
-public struct SessionPaymentRecord: Sendable, Hashable {
-    public let transfer: TransferRecord
-    public let token: String
-    public let decimals: Int
-    /// The amount in the session's scale.
-    public let credited: UInt256
-    public let late: Bool
-    public let matchedBy: MatchedBy
-    public let confirmationsRequired: Int
-    public let createdAt: Timestamp
-
-    var key: PaymentKey {
-        PaymentKey(transactionHash: transfer.transfer.transactionHash, logIndex: transfer.transfer.logIndex, blockHash: transfer.transfer.blockHash)
-    }
-}
-
-public struct SessionRecord: Sendable, Hashable {
-    public let id: String
-    public let merchantId: String
-    public let livemode: Bool
-    public let status: SessionStatus
-    public let statusReason: String?
-    public let amount: String
-    public let currency: String
-    public let scale: Int
-    public let priceUnits: UInt256
-    public let offsetUnits: UInt64
-    public let description: String?
-    public let metadata: [(String, String)]
-    public let successURL: String?
-    public let cancelURL: String?
-    public let clientSecret: String
-    public let expiresAt: Timestamp
-    public let completedAt: Timestamp?
-    public let createdAt: Timestamp
-    public let options: [SessionOptionRecord]
-    public let payments: [SessionPaymentRecord]
-
-    public static func == (lhs: SessionRecord, rhs: SessionRecord) -> Bool { lhs.id == rhs.id && lhs.state == rhs.state }
-    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
-
-    /// The amount due in the session's scale (price plus offset).
-    public var amountDueUnits: UInt256 { priceUnits + UInt256(offsetUnits) }
-
-    /// The session's state machine as stored.
-    public var state: PaymentSessionState {
-        PaymentSessionState(
-            amountDue: amountDueUnits, status: status,
-            payments: payments.map {
-                SessionPayment(key: $0.key, amount: $0.credited, state: SessionPayment.State(rawValue: $0.transfer.state.rawValue)!, late: $0.late)
-            },
-            reason: statusReason)
-    }
-
-    public func format(_ units: UInt256) -> String { AmountText.format(units, scale: scale) }
-
-    public var amountLate: UInt256 { state.latePayments.reduce(UInt256.zero) { $0 + $1.amount } }
-}
-
 /// The JSON of the API's objects, in one place: API responses, checkout events and outbox
 /// payloads all use these.
 public enum ResourceJSON {
-    public static func session(_ session: SessionRecord, publicBaseURL: String) -> JSONValue {
+    public static func session(_ session: PaymentSession, publicBaseURL: String) -> JSONValue {
         let state = session.state
         let remaining = state.underpaid
         var metadata = JSONObject()
@@ -169,7 +35,7 @@ public enum ResourceJSON {
             ]))
     }
 
-    public static func option(_ option: SessionOptionRecord) -> JSONValue {
+    public static func option(_ option: PaymentOption) -> JSONValue {
         .object(
             JSONObject([
                 "network": .string(option.network),
@@ -185,12 +51,12 @@ public enum ResourceJSON {
             ]))
     }
 
-    public static func payment(_ payment: SessionPaymentRecord) -> JSONValue {
-        let transfer = payment.transfer.transfer
+    public static func payment(_ payment: Payment) -> JSONValue {
+        let transfer = payment.transfer
         return .object(
             JSONObject([
-                "transfer": .string("tr_\(payment.transfer.id)"),
-                "network": .string(payment.transfer.network),
+                "transfer": .string("tr_\(transfer.id)"),
+                "network": .string(transfer.network),
                 "token": .string(payment.token),
                 "token_address": .string(transfer.token.checksummed),
                 "tx_hash": .string(transfer.transactionHash.hex),
@@ -200,8 +66,8 @@ public enum ResourceJSON {
                 "from": .string(transfer.from.checksummed),
                 "amount": .string(AmountText.format(transfer.amount, scale: payment.decimals)),
                 "amount_base_units": .string(transfer.amount.decimalString),
-                "status": .string(payment.transfer.state.rawValue),
-                "confirmations": .int(payment.transfer.confirmations),
+                "status": .string(transfer.state.rawValue),
+                "confirmations": .int(transfer.confirmations),
                 "confirmations_required": .int(payment.confirmationsRequired),
                 "late": .bool(payment.late),
                 "matched_by": .string(payment.matchedBy.rawValue),
@@ -209,14 +75,14 @@ public enum ResourceJSON {
             ]))
     }
 
-    public static func transfer(_ record: TransferRecord, token: (symbol: String, decimals: Int)?) -> JSONValue {
+    public static func transfer(_ record: ReceivedTransfer, token: (symbol: String, decimals: Int)?) -> JSONValue {
         let transfer = record.transfer
         return .object(
             JSONObject([
-                "id": .string("tr_\(record.id)"),
+                "id": .string("tr_\(transfer.id)"),
                 "object": .string("transfer"),
                 "livemode": .bool(record.livemode),
-                "network": .string(record.network),
+                "network": .string(transfer.network),
                 "chain_id": .int(Int64(transfer.chainId)),
                 "token": .string(token?.symbol),
                 "token_address": .string(transfer.token.checksummed),
@@ -228,14 +94,14 @@ public enum ResourceJSON {
                 "log_index": .int(Int64(transfer.logIndex)),
                 "block_number": .int(Int64(transfer.blockNumber)),
                 "block_hash": .string(transfer.blockHash.hex),
-                "status": .string(record.state.rawValue),
-                "confirmations": .int(record.confirmations),
+                "status": .string(transfer.state.rawValue),
+                "confirmations": .int(transfer.confirmations),
                 "payment_session": .string(record.sessionId),
-                "created_at": .string(record.createdAt.rfc3339),
+                "created_at": .string(transfer.seenAt.rfc3339),
             ]))
     }
 
-    public static func merchant(_ merchant: MerchantRecord) -> JSONValue {
+    public static func merchant(_ merchant: Merchant) -> JSONValue {
         .object(
             JSONObject([
                 "id": .string(merchant.id),
@@ -249,7 +115,7 @@ public enum ResourceJSON {
             ]))
     }
 
-    public static func apiKey(_ key: ApiKeyRecord, secret: String? = nil) -> JSONValue {
+    public static func apiKey(_ key: APIKey, secret: String? = nil) -> JSONValue {
         var object = JSONObject([
             "id": .string(key.id),
             "object": .string("api_key"),

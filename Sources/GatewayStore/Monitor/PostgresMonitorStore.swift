@@ -4,44 +4,12 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The payload of a `transfer.seen`, `transfer.confirmed` or `transfer.removed` outbox event.
-/// Addresses are EIP-55 checksummed, hashes lowercase hex, the amount a decimal string of base
-/// units, `state` the transfer's state after the change.
-public struct TransferEventPayload: Codable, Sendable, Hashable {
-    public let network: String
-    public let chainId: UInt64
-    public let blockNumber: UInt64
-    public let blockHash: String
-    public let transactionHash: String
-    public let logIndex: UInt64
-    public let token: String
-    public let from: String
-    public let to: String
-    public let amount: String
-    public let state: String
-
-    public init(network: String, transfer: ObservedTransfer, state: TransferState) {
-        self.network = network
-        self.chainId = transfer.chainId
-        self.blockNumber = transfer.blockNumber
-        self.blockHash = transfer.blockHash.hex
-        self.transactionHash = transfer.transactionHash.hex
-        self.logIndex = transfer.logIndex
-        self.token = transfer.token.checksummed
-        self.from = transfer.from.checksummed
-        self.to = transfer.to.checksummed
-        self.amount = transfer.amount.decimalString
-        self.state = state.rawValue
-    }
-
-    /// The outbox event type for a change to `state`.
-    public static func eventType(for state: TransferState) -> String { "transfer.\(state.rawValue)" }
-}
-
 /// The monitor's store in Postgres (the tables of migration `0001_monitor`).
 ///
-/// Every method that changes state does so in one transaction together with its outbox
-/// events. The caller owns the `PostgresClient` and runs its `run()`; the schema must be
+/// Every method that changes state does so in one transaction. Each insert and state change of
+/// a transfer is queued for the session matcher in that same transaction (the
+/// `transfer_changes` trigger of migration 0002), so a change and its processing cannot be
+/// separated by a crash. The caller owns the `PostgresClient` and runs it; the schema must be
 /// migrated first (``Migrator``).
 public struct PostgresMonitorStore: MonitorStore {
     public let client: PostgresClient
@@ -58,8 +26,8 @@ public struct PostgresMonitorStore: MonitorStore {
         let rows = try await client.query(
             "SELECT number, hash, parent_hash FROM monitor_blocks WHERE network = \(network) ORDER BY number", logger: logger)
         var out: [BlockRef] = []
-        for try await (number, hash, parent) in rows.decode((Int64, String, String).self) {
-            out.append(try Self.blockRef(number: number, hash: hash, parentHash: parent))
+        for try await (number, hash, parent) in rows.decode((Int64, BlockHash, BlockHash).self) {
+            out.append(BlockRef(number: try Self.uint64(number, table: "monitor_blocks"), hash: hash, parentHash: parent))
         }
         return out
     }
@@ -96,7 +64,6 @@ public struct PostgresMonitorStore: MonitorStore {
                 }
             }
             let stored = try await upsertTransfers(network: network, rows, on: connection)
-            try await writeEvents(stored.map { (network, $0) }, on: connection)
             try await connection.query(
                 """
                 INSERT INTO monitor_blocks (network, number, hash, parent_hash)
@@ -125,7 +92,6 @@ public struct PostgresMonitorStore: MonitorStore {
         let rows = try Self.transferColumns(transfers)
         return try await transaction { connection in
             let stored = try await upsertTransfers(network: network, rows, on: connection)
-            try await writeEvents(stored.map { (network, $0) }, on: connection)
             if let checkpoint, let checkpointNumber {
                 try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network)", logger: logger)
                 try await connection.query(
@@ -152,7 +118,6 @@ public struct PostgresMonitorStore: MonitorStore {
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             let removed = try await Self.decodeTransfers(rows).sorted(by: Self.chainOrder)
-            try await writeEvents(removed, on: connection)
             try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network) AND number > \(number)", logger: logger)
             try await connection.query(
                 """
@@ -187,7 +152,6 @@ public struct PostgresMonitorStore: MonitorStore {
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             let confirmed = try await Self.decodeTransfers(rows).sorted(by: Self.chainOrder)
-            try await writeEvents(confirmed, on: connection)
             return confirmed.map(\.1)
         }
     }
@@ -210,11 +174,7 @@ public struct PostgresMonitorStore: MonitorStore {
             SELECT coalesce((SELECT generation FROM watch_generations WHERE network = \(network)), 0),
                    coalesce((SELECT array_agg(address) FROM watched_addresses WHERE network = \(network)), '{}'::text[])
             """, logger: logger)
-        for try await (generation, addresses) in rows.decode((Int64, [String]).self) {
-            var set = Set<Address>()
-            for text in addresses { set.insert(try Self.address(text, table: "watched_addresses")) }
-            return (generation, set)
-        }
+        for try await (generation, addresses) in rows.decode((Int64, [Address]).self) { return (generation, Set(addresses)) }
         return (0, [])
     }
 
@@ -296,17 +256,18 @@ public struct PostgresMonitorStore: MonitorStore {
     public func balances(network: String) async throws -> [AddressBalance] {
         let rows = try await client.query(
             """
-            SELECT address, asset, amount::text, block_number FROM address_balances
+            SELECT address, asset, amount, block_number FROM address_balances
             WHERE network = \(network) ORDER BY address, asset = 'native' DESC, asset
             """, logger: logger)
         var out: [AddressBalance] = []
-        for try await (address, asset, amount, block) in rows.decode((String, String, String, Int64).self) {
+        for try await (address, asset, amount, block) in rows.decode((Address, String, UInt256, Int64).self) {
+            let token: Address?
+            do { token = asset == "native" ? nil : try Address(asset) } catch {
+                throw StoreError.corruptRow(table: "address_balances", reason: "asset '\(asset)'")
+            }
             out.append(
                 AddressBalance(
-                    address: try Self.address(address, table: "address_balances"),
-                    token: asset == "native" ? nil : try Self.address(asset, table: "address_balances"),
-                    amount: try Self.amount(amount, table: "address_balances"),
-                    blockNumber: try Self.uint64(block, table: "address_balances")))
+                    address: address, token: token, amount: amount, blockNumber: try Self.uint64(block, table: "address_balances")))
         }
         return out
     }
@@ -319,40 +280,41 @@ public struct PostgresMonitorStore: MonitorStore {
 
     /// The columns of a transfer row, in the order ``decodeTransfers(_:)`` reads them.
     static let columns =
-        "network, id, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount::text, state"
+        "network, id, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state"
 
     /// Transfers as column arrays for `unnest`, without duplicates of one row key.
     struct TransferColumns {
         var chainId: [Int64] = []
         var blockNumber: [Int64] = []
-        var blockHash: [String] = []
-        var txHash: [String] = []
+        var blockHash: [BlockHash] = []
+        var txHash: [TxHash] = []
         var logIndex: [Int32] = []
-        var token: [String] = []
-        var from: [String] = []
-        var to: [String] = []
+        var token: [Address] = []
+        var from: [Address] = []
+        var to: [Address] = []
         var amount: [String] = []
         var isEmpty: Bool { chainId.isEmpty }
     }
 
+    /// In chain order, so that rows are inserted, and their changes queued, in that order.
     static func transferColumns(_ transfers: [ObservedTransfer]) throws -> TransferColumns {
         var columns = TransferColumns()
         var keys = Set<String>()
-        for transfer in transfers {
+        for transfer in transfers.sorted(by: { ($0.blockNumber, $0.logIndex) < ($1.blockNumber, $1.logIndex) }) {
             guard transfer.chainId > 0 else { throw StoreError.valueOutOfRange(field: "chain id", value: "0") }
             let key = "\(transfer.chainId)/\(transfer.transactionHash.hex)/\(transfer.logIndex)/\(transfer.blockHash.hex)"
             guard keys.insert(key).inserted else { continue }
             columns.chainId.append(try int64(transfer.chainId, "chain id"))
             columns.blockNumber.append(try int64(transfer.blockNumber, "block number"))
-            columns.blockHash.append(transfer.blockHash.hex)
-            columns.txHash.append(transfer.transactionHash.hex)
+            columns.blockHash.append(transfer.blockHash)
+            columns.txHash.append(transfer.transactionHash)
             guard let logIndex = Int32(exactly: transfer.logIndex) else {
                 throw StoreError.valueOutOfRange(field: "log index", value: "\(transfer.logIndex)")
             }
             columns.logIndex.append(logIndex)
-            columns.token.append(transfer.token.lowercased)
-            columns.from.append(transfer.from.lowercased)
-            columns.to.append(transfer.to.lowercased)
+            columns.token.append(transfer.token)
+            columns.from.append(transfer.from)
+            columns.to.append(transfer.to)
             columns.amount.append(transfer.amount.decimalString)
         }
         return columns
@@ -380,26 +342,6 @@ public struct PostgresMonitorStore: MonitorStore {
         return try await Self.decodeTransfers(result).sorted(by: Self.chainOrder).map(\.1)
     }
 
-    /// Writes one outbox event per changed transfer, in the order given.
-    func writeEvents(_ changes: [(String, StoredTransfer)], on connection: PostgresConnection) async throws {
-        guard !changes.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var types: [String] = []
-        var payloads: [String] = []
-        for (network, stored) in changes {
-            let payload = TransferEventPayload(network: network, transfer: stored.transfer, state: stored.state)
-            types.append(TransferEventPayload.eventType(for: stored.state))
-            payloads.append(String(decoding: try encoder.encode(payload), as: UTF8.self))
-        }
-        try await connection.query(
-            """
-            INSERT INTO outbox_events (type, payload)
-            SELECT e.type, e.payload::jsonb FROM unnest(\(types)::text[], \(payloads)::text[]) WITH ORDINALITY AS e(type, payload, ord)
-            ORDER BY e.ord
-            """, logger: logger)
-    }
-
     func setCheckpoint(network: String, number: Int64, hash: BlockHash, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
@@ -412,16 +354,13 @@ public struct PostgresMonitorStore: MonitorStore {
         var out: [(String, StoredTransfer)] = []
         let table = "chain_transfers"
         for try await (network, id, chainId, blockNumber, blockHash, txHash, logIndex, token, from, to, amount, state) in rows.decode(
-            (String, Int64, Int64, Int64, String, String, Int32, String, String, String, String, String).self)
+            (String, Int64, Int64, Int64, BlockHash, TxHash, Int32, Address, Address, Address, UInt256, String).self)
         {
             guard let state = TransferState(rawValue: state) else { throw StoreError.corruptRow(table: table, reason: "state '\(state)'") }
-            guard let blockHash = try? BlockHash(hex: blockHash), let txHash = try? TxHash(hex: txHash), logIndex >= 0 else {
-                throw StoreError.corruptRow(table: table, reason: "row \(id) has a malformed hash or log index")
-            }
+            guard logIndex >= 0 else { throw StoreError.corruptRow(table: table, reason: "row \(id) has a negative log index") }
             let transfer = ObservedTransfer(
                 chainId: try uint64(chainId, table: table), blockNumber: try uint64(blockNumber, table: table), blockHash: blockHash,
-                transactionHash: txHash, logIndex: UInt64(logIndex), token: try address(token, table: table),
-                from: try address(from, table: table), to: try address(to, table: table), amount: try Self.amount(amount, table: table))
+                transactionHash: txHash, logIndex: UInt64(logIndex), token: token, from: from, to: to, amount: amount)
             out.append((network, StoredTransfer(id: id, transfer: transfer, state: state)))
         }
         return out
@@ -429,13 +368,6 @@ public struct PostgresMonitorStore: MonitorStore {
 
     static func chainOrder(_ a: (String, StoredTransfer), _ b: (String, StoredTransfer)) -> Bool {
         (a.1.transfer.blockNumber, a.1.transfer.logIndex, a.1.id) < (b.1.transfer.blockNumber, b.1.transfer.logIndex, b.1.id)
-    }
-
-    static func blockRef(number: Int64, hash: String, parentHash: String) throws -> BlockRef {
-        guard let hash = try? BlockHash(hex: hash), let parent = try? BlockHash(hex: parentHash) else {
-            throw StoreError.corruptRow(table: "monitor_blocks", reason: "block #\(number) has a malformed hash")
-        }
-        return BlockRef(number: try uint64(number, table: "monitor_blocks"), hash: hash, parentHash: parent)
     }
 
     static func int64(_ value: UInt64, _ field: String) throws -> Int64 {
@@ -446,14 +378,6 @@ public struct PostgresMonitorStore: MonitorStore {
     static func uint64(_ value: Int64, table: String) throws -> UInt64 {
         guard let value = UInt64(exactly: value) else { throw StoreError.corruptRow(table: table, reason: "negative number \(value)") }
         return value
-    }
-
-    static func address(_ text: String, table: String) throws -> Address {
-        do { return try Address(text) } catch { throw StoreError.corruptRow(table: table, reason: "\(error)") }
-    }
-
-    static func amount(_ text: String, table: String) throws -> UInt256 {
-        do { return try UInt256(decimal: text) } catch { throw StoreError.corruptRow(table: table, reason: "amount '\(text)': \(error)") }
     }
 
     static func describe(_ transfer: ObservedTransfer) -> String {

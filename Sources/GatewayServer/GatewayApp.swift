@@ -1,0 +1,126 @@
+import ChainMonitor
+import ChainRPC
+import GatewayAPI
+import GatewayDomain
+import GatewayStore
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import WebhookDelivery
+
+/// The composition root: every store, service and route of `gateway serve`, built once from a
+/// ``GatewayConfiguration``. `gateway serve` runs ``run()``; tests build the same value and
+/// drive its parts (the HTTP responder, a monitor, the matcher, the clock) one step at a time.
+public struct GatewayApp: Sendable {
+    public let configuration: GatewayConfiguration
+    public let client: PostgresClient
+    public let chains: [Chain]
+    public let stores: APIStores
+    public let monitorStore: PostgresMonitorStore
+    public let matcher: SessionMatcher
+    public let clock: SessionClock
+    /// The HTTP routes, built once.
+    public let responder: RouterResponder<APIContext>
+    let logger: Logger
+
+    /// Builds the gateway on `client` (which the caller's service group or task runs) for
+    /// `chains`; `metrics` renders `/metrics` when given.
+    public init(
+        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], metrics: (@Sendable () -> [UInt8])? = nil,
+        logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.client = client
+        self.chains = chains
+        self.logger = logger
+        let payable = chains.map { Self.payable($0) }
+        stores = APIStores(
+            merchants: MerchantStore(client: client, logger: logger), keys: APIKeyStore(client: client, logger: logger),
+            sessions: SessionStore(
+                client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
+                lateWindowSeconds: configuration.lateWindowSeconds, logger: logger),
+            transfers: TransferStore(client: client, networks: payable, logger: logger),
+            idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger))
+        monitorStore = PostgresMonitorStore(client: client, logger: logger)
+        matcher = SessionMatcher(
+            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, logger: logger)
+        clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
+        let chains = self.chains
+        responder = try GatewayRouter.make(stores: stores, configuration: configuration.api, metrics: metrics) {
+            await Self.health(chains: chains, client: client, logger: logger)
+        }.buildResponder()
+    }
+
+    /// The network as the checkout plans sessions on it.
+    static func payable(_ chain: Chain) -> PayableNetwork {
+        let network = chain.network
+        return PayableNetwork(
+            name: network.name, chainId: network.chainId, livemode: !network.testnet, confirmations: network.confirmations,
+            tokens: network.tokens.compactMap { token in
+                token.address.map { PayableNetwork.Token(symbol: token.symbol, address: $0, decimals: token.decimals) }
+            }, payTo: nil)
+    }
+
+    /// A fresh monitor of `chain` as the gateway runs it.
+    public func makeMonitor(_ chain: Chain) -> ChainMonitor {
+        ChainMonitor(
+            pool: chain.pool, store: monitorStore, configuration: ChainMonitor.Configuration(network: chain.network), logger: logger)
+    }
+
+    /// Every service in the order they start (and the reverse of the order they stop): the
+    /// database pool first, the HTTP server last, so that on SIGTERM no request arrives while
+    /// the workers finish and the pool outlives them all.
+    public func services() -> [any Service] {
+        var services: [any Service] = [client]
+        for chain in chains {
+            let app = self
+            services.append(
+                MonitorService(chain: chain, client: client, retryDelay: configuration.monitorRetryDelay, logger: logger) {
+                    app.makeMonitor(chain)
+                })
+        }
+        services.append(matcher)
+        services.append(clock)
+        for _ in 0..<configuration.webhookWorkers {
+            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, logger: logger))
+        }
+        let publicURL = configuration.resolvedPublicURL
+        let logger = self.logger
+        services.append(
+            Application(
+                responder: responder,
+                configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gateway"),
+                onServerRunning: { channel in
+                    logger.info(
+                        "gateway listening",
+                        metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "public_url": "\(publicURL)"])
+                }, logger: logger))
+        return services
+    }
+
+    /// Runs every service until SIGTERM or SIGINT, then stops them in order.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func health(chains: [Chain], client: PostgresClient, logger: Logger) async -> [NetworkHealth] {
+        var checkpoints: [String: UInt64] = [:]
+        if let rows = try? await client.query("SELECT network, number FROM monitor_checkpoints", logger: logger) {
+            do {
+                for try await (network, number) in rows.decode((String, Int64).self) { checkpoints[network] = UInt64(exactly: number) }
+            } catch {}
+        }
+        var out: [NetworkHealth] = []
+        for chain in chains {
+            out.append(
+                NetworkHealth(
+                    network: chain.network.name, chainId: chain.network.chainId, head: await chain.pool.safeHead,
+                    checkpoint: checkpoints[chain.network.name]))
+        }
+        return out
+    }
+}

@@ -1,0 +1,53 @@
+import ChainConfig
+import GatewayAPI
+import WebhookDelivery
+
+/// Everything `gateway serve` runs with, as plain values with the defaults it documents.
+/// Loading from flags and the environment is separate (``GatewayConfiguration/Environment``);
+/// tests build one directly.
+public struct GatewayConfiguration: Sendable {
+    /// Address and port of the HTTP server.
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The public base URL for checkout links; default `http://HOST:PORT`.
+    public var publicURL: String?
+    /// The HTTP layer: rate limits, event streams, webhook target policy.
+    public var api = APIConfiguration()
+    /// Seconds after a session ends during which its amounts stay reserved and later payments
+    /// are still matched (default one day).
+    public var lateWindowSeconds: Int64 = 86_400
+    /// How often an idle matcher looks for queued transfer changes, and how many it takes at once.
+    public var matcherInterval: Duration = .milliseconds(250)
+    public var matcherBatchSize = 200
+    /// How often the session clock expires sessions and frees reservations.
+    public var clockInterval: Duration = .seconds(1)
+    /// Webhook delivery workers in this process (0: run `gateway webhook worker` elsewhere).
+    public var webhookWorkers = 1
+    public var webhooks = WebhookWorkerConfiguration()
+    /// How long a monitor waits before trying again after it stopped or another process held
+    /// its network's lock.
+    public var monitorRetryDelay: Duration = .seconds(5)
+    /// The networks to serve, each with its providers.
+    public var networks: [NetworkSelection] = []
+
+    public init() {}
+
+    /// The public base URL, without a trailing slash.
+    public var resolvedPublicURL: String {
+        let url = publicURL ?? "http://\(host):\(port)"
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+}
+
+/// One network to serve and the provider URLs to reach it.
+public struct NetworkSelection: Sendable {
+    public var network: NetworkConfig
+    public var providerURLs: [String]
+    /// Per-request timeout towards the providers.
+    public var timeout: Duration = .seconds(10)
+
+    public init(network: NetworkConfig, providerURLs: [String]) {
+        self.network = network
+        self.providerURLs = providerURLs
+    }
+}

@@ -1,0 +1,92 @@
+import GatewayDomain
+import GatewayStore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Turns the monitor's transfers into session payments.
+///
+/// The monitor's writes queue every new transfer and state change in `transfer_changes` (by
+/// trigger, in the monitor's own transaction). One pass takes a batch with
+/// `FOR UPDATE SKIP LOCKED`, locks and loads the sessions concerned, lets a
+/// ``SessionLedger`` decide, and saves the result with its outbox events, in one transaction:
+/// a crash repeats a batch and loses nothing, and several gateway processes can run matchers
+/// side by side.
+public struct SessionMatcher: Service {
+    public let sessions: SessionStore
+    public let interval: Duration
+    public let batchSize: Int
+    let logger: Logger
+
+    public init(
+        sessions: SessionStore, interval: Duration = .milliseconds(250), batchSize: Int = 200,
+        logger: Logger = Logger(label: "gateway.matcher")
+    ) {
+        self.sessions = sessions
+        self.interval = interval
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await drain()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("matcher pass failed; retrying", metadata: ["error": "\(describeDatabaseError(error))"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Matches queued changes until the queue is empty.
+    public func drain() async throws {
+        while try await processChanges() == batchSize {}
+    }
+
+    /// Applies one batch of queued transfer changes in its own transaction; returns how many
+    /// queue entries it took.
+    @discardableResult
+    public func processChanges() async throws -> Int {
+        try await sessions.transaction { connection in try await process(on: connection) }
+    }
+
+    /// One batch in the caller's transaction.
+    public func process(on connection: PostgresConnection) async throws -> Int {
+        let (changes, taken, now) = try await sessions.takeTransferChanges(limit: batchSize, on: connection)
+        guard !changes.isEmpty else { return taken }
+        let bound = Array(Set(changes.compactMap(\.boundTo))).sorted()
+        let unbound = changes.filter { $0.boundTo == nil && $0.transfer.state != .removed }.map(\.transfer)
+        let candidates = try await sessions.lockCandidates(bound: bound, unbound: unbound, on: connection)
+        var ledger = SessionLedger(sessions: candidates, now: now, lateWindowSeconds: sessions.lateWindowSeconds)
+        for change in changes {
+            let transfer = change.transfer
+            switch try ledger.apply(transfer: transfer, boundTo: change.boundTo) {
+            case .bound(let sessionId, let matchedBy):
+                logger.info(
+                    "transfer matched",
+                    metadata: [
+                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "by": "\(matchedBy.rawValue)",
+                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                    ])
+            case .updated(let sessionId):
+                logger.info(
+                    "payment updated",
+                    metadata: [
+                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "state": "\(transfer.state.rawValue)",
+                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                    ])
+            case .unchanged where change.boundTo == nil && transfer.state != .removed:
+                logger.info(
+                    "transfer matches no session",
+                    metadata: ["transfer": "\(transfer.id)", "network": "\(transfer.network)", "amount": "\(transfer.amount)"])
+            case .unchanged:
+                break
+            }
+        }
+        try await sessions.save(ledger.changes, on: connection)
+        return taken
+    }
+}
