@@ -13,11 +13,20 @@ public struct LogsBloom: Hashable, Sendable {
     /// False means `item` was certainly not logged; true means it may have been.
     public func mightContain(_ item: [UInt8]) -> Bool {
         let hash = Keccak256.hash(item).bytes
-        for i in stride(from: 0, to: 6, by: 2) {
-            let bit = (Int(hash[i]) << 8 | Int(hash[i + 1])) & 2047
-            if bytes[255 - bit / 8] & (1 << UInt8(bit % 8)) == 0 { return false }
+        for pair in 0..<3 {
+            let (byte, mask) = Self.bit(pair, of: hash)
+            if bytes[byte] & mask == 0 { return false }
         }
         return true
+    }
+
+    /// Bit `pair` (0, 1 or 2) of the three an item sets, given the item's Keccak-256: bytes
+    /// 2·pair and 2·pair+1 of the hash, modulo 2048, number a bit counted from the low end of
+    /// the 256-byte big-endian filter.
+    @inline(__always)
+    static func bit(_ pair: Int, of hash: [UInt8]) -> (byte: Int, mask: UInt8) {
+        let bit = (Int(hash[2 * pair]) << 8 | Int(hash[2 * pair + 1])) & 2047
+        return (255 - bit / 8, UInt8(1) << UInt8(bit % 8))
     }
 
     /// Whether an ERC-20 `Transfer` from `token` to one of `recipients` (any recipient when

@@ -43,6 +43,18 @@ public enum RLP {
         }
     }
 
+    /// The encoding of a list whose items are already RLP-encoded: their bytes are joined as
+    /// they are. Lets a caller embed an encoding it has measured (a trie node) without
+    /// decoding and re-encoding it.
+    static func encodeList(ofEncoded items: [[UInt8]]) -> [UInt8] {
+        let payloadLength = items.reduce(0) { $0 + $1.count }
+        var out = [UInt8]()
+        out.reserveCapacity(payloadLength + 9)
+        appendHeader(length: payloadLength, shortBase: 0xc0, to: &out)
+        for item in items { out.append(contentsOf: item) }
+        return out
+    }
+
     private static func appendHeader(length: Int, shortBase: UInt8, to out: inout [UInt8]) {
         if length < 56 {
             out.append(shortBase + UInt8(length))
