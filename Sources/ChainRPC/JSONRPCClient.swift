@@ -61,7 +61,7 @@ public struct JSONRPCClient: Sendable {
     public func request<T: Sendable>(_ call: RPCCall, parse: @Sendable (Any) throws(RPCFailure) -> T) async throws(RPCFailure) -> T {
         let envelope: [String: Any] = ["jsonrpc": "2.0", "id": 1, "method": call.method, "params": call.params.map(\.foundation)]
         let response = try await transport.post(try Self.encode(envelope), timeout: timeout)
-        guard response.status == 200 else { throw .http(status: response.status, retryAfter: response.retryAfter) }
+        guard response.status == 200 else { throw Self.httpFailure(response) }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed]) } catch {
             throw .malformed("\(call.method): body is not JSON (\(response.body.count) bytes)")
@@ -72,13 +72,15 @@ public struct JSONRPCClient: Sendable {
 
     /// Sends several calls in one JSON-RPC batch. Results come back in call order, matched by id;
     /// a call missing from the answer is a failure of that call.
-    public func batch<T: Sendable>(_ calls: [RPCCall], parse: @Sendable (Any) throws(RPCFailure) -> T) async throws(RPCFailure) -> [Result<T, RPCFailure>] {
+    public func batch<T: Sendable>(
+        _ calls: [RPCCall], parse: @Sendable (Any) throws(RPCFailure) -> T
+    ) async throws(RPCFailure) -> [Result<T, RPCFailure>] {
         guard !calls.isEmpty else { return [] }
         let envelopes: [[String: Any]] = calls.enumerated().map { index, call in
             ["jsonrpc": "2.0", "id": index + 1, "method": call.method, "params": call.params.map(\.foundation)]
         }
         let response = try await transport.post(try Self.encode(envelopes), timeout: timeout)
-        guard response.status == 200 else { throw .http(status: response.status, retryAfter: response.retryAfter) }
+        guard response.status == 200 else { throw Self.httpFailure(response) }
         guard let answers = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [[String: Any]] else {
             throw .malformed("batch: body is not a JSON array")
         }
@@ -92,6 +94,16 @@ public struct JSONRPCClient: Sendable {
                 return .failure(error)
             }
         }
+    }
+
+    /// A status other than 200 as a failure. A `Retry-After` the pool cannot honour (negative,
+    /// infinite, NaN, more than a day) makes the whole answer malformed: that provider fails
+    /// over instead of making the pool wait for ever (CHAIN-RULES rule 13).
+    static func httpFailure(_ response: RPCHTTPResponse) -> RPCFailure {
+        if let seconds = response.retryAfter, !RPCLimits.isUsableRetryAfter(seconds) {
+            return .malformed("HTTP \(response.status) with an unusable Retry-After (\(seconds))")
+        }
+        return .http(status: response.status, retryAfter: response.retryAfter)
     }
 
     static func encode(_ object: Any) throws(RPCFailure) -> [UInt8] {
@@ -124,6 +136,14 @@ public enum RPCParse {
     @Sendable public static func uint64(_ value: Any) throws(RPCFailure) -> UInt64 {
         guard let n = try quantity(value).uint64 else { throw .malformed("result does not fit 64 bits") }
         return n
+    }
+
+    /// A block height (`eth_blockNumber`), refused above ``RPCLimits/maxBlockNumber``: a
+    /// provider that answers 2^64 - 1 is broken, not far ahead.
+    @Sendable public static func blockNumber(_ value: Any) throws(RPCFailure) -> UInt64 {
+        let number = try uint64(value)
+        guard number <= RPCLimits.maxBlockNumber else { throw .malformed("block number \(number) is above \(RPCLimits.maxBlockNumber)") }
+        return number
     }
 
     @Sendable public static func bytes(_ value: Any) throws(RPCFailure) -> [UInt8] {
@@ -188,9 +208,13 @@ extension RPCCall {
         RPCCall("eth_call", [.object(["to": .string(to.lowercased), "data": .string(Hex.encode(data))]), .string(tag.parameter)])
     }
     public static func estimateGas(from: Address, to: Address, data: [UInt8]) -> RPCCall {
-        RPCCall("eth_estimateGas", [.object(["from": .string(from.lowercased), "to": .string(to.lowercased), "data": .string(Hex.encode(data))])])
+        RPCCall(
+            "eth_estimateGas",
+            [.object(["from": .string(from.lowercased), "to": .string(to.lowercased), "data": .string(Hex.encode(data))])])
     }
     public static func feeHistory(blocks: Int, newest: BlockTag, percentiles: [Int]) -> RPCCall {
-        RPCCall("eth_feeHistory", [.string(UInt256(UInt64(blocks)).hexQuantity), .string(newest.parameter), .array(percentiles.map { .int($0) })])
+        RPCCall(
+            "eth_feeHistory",
+            [.string(UInt256(UInt64(clamping: blocks)).hexQuantity), .string(newest.parameter), .array(percentiles.map { .int($0) })])
     }
 }

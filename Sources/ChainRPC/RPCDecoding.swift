@@ -34,7 +34,34 @@ struct JSONObject {
 
     func optionalUInt64(_ key: String) throws(RPCFailure) -> UInt64? {
         guard let text = optionalString(key) else { return nil }
-        guard let value = try parseQuantity(text, "\(context).\(key)").uint64 else { throw .malformed("\(context).\(key): does not fit 64 bits") }
+        guard let value = try parseQuantity(text, "\(context).\(key)").uint64 else {
+            throw .malformed("\(context).\(key): does not fit 64 bits")
+        }
+        return value
+    }
+
+    /// A block height or timestamp, refused above ``RPCLimits/maxBlockNumber``.
+    func blockNumber(_ key: String) throws(RPCFailure) -> UInt64 {
+        try bounded(try uint64(key), key, RPCLimits.maxBlockNumber)
+    }
+
+    func optionalBlockNumber(_ key: String) throws(RPCFailure) -> UInt64? {
+        guard let value = try optionalUInt64(key) else { return nil }
+        return try bounded(value, key, RPCLimits.maxBlockNumber)
+    }
+
+    /// A log or transaction index, refused above ``RPCLimits/maxIndex``.
+    func index(_ key: String) throws(RPCFailure) -> UInt64 {
+        try bounded(try uint64(key), key, RPCLimits.maxIndex)
+    }
+
+    func optionalIndex(_ key: String) throws(RPCFailure) -> UInt64? {
+        guard let value = try optionalUInt64(key) else { return nil }
+        return try bounded(value, key, RPCLimits.maxIndex)
+    }
+
+    func bounded(_ value: UInt64, _ key: String, _ limit: UInt64) throws(RPCFailure) -> UInt64 {
+        guard value <= limit else { throw .malformed("\(context).\(key): \(value) is above \(limit)") }
         return value
     }
 
@@ -94,8 +121,8 @@ extension RPCBlock {
             }
         }
         self.init(
-            number: try o.uint64("number"), hash: BlockHash(raw: try o.bytes32("hash")),
-            parentHash: BlockHash(raw: try o.bytes32("parentHash")), timestamp: try o.uint64("timestamp"), logsBloom: bloom,
+            number: try o.blockNumber("number"), hash: BlockHash(raw: try o.bytes32("hash")),
+            parentHash: BlockHash(raw: try o.bytes32("parentHash")), timestamp: try o.blockNumber("timestamp"), logsBloom: bloom,
             transactions: hashes, baseFeePerGas: try o.optionalQuantity("baseFeePerGas"), gasUsed: try o.uint64("gasUsed"),
             gasLimit: try o.uint64("gasLimit"))
     }
@@ -110,9 +137,9 @@ extension RPCLog {
             topics.append(topic)
         }
         self.init(
-            address: try o.address("address"), topics: topics, data: try o.bytes("data"), blockNumber: try o.uint64("blockNumber"),
+            address: try o.address("address"), topics: topics, data: try o.bytes("data"), blockNumber: try o.blockNumber("blockNumber"),
             blockHash: BlockHash(raw: try o.bytes32("blockHash")), transactionHash: TxHash(raw: try o.bytes32("transactionHash")),
-            transactionIndex: try o.uint64("transactionIndex"), logIndex: try o.uint64("logIndex"),
+            transactionIndex: try o.index("transactionIndex"), logIndex: try o.index("logIndex"),
             removed: (o.object["removed"] as? Bool) ?? false)
     }
 }
@@ -124,7 +151,7 @@ extension RPCReceipt {
         for entry in try o.array("logs") { logs.append(try RPCLog(json: entry)) }
         self.init(
             transactionHash: TxHash(raw: try o.bytes32("transactionHash")), blockHash: BlockHash(raw: try o.bytes32("blockHash")),
-            blockNumber: try o.uint64("blockNumber"), transactionIndex: try o.uint64("transactionIndex"), from: try o.address("from"),
+            blockNumber: try o.blockNumber("blockNumber"), transactionIndex: try o.index("transactionIndex"), from: try o.address("from"),
             to: try o.optionalAddress("to"), status: try o.uint64("status"), gasUsed: try o.uint64("gasUsed"),
             effectiveGasPrice: try o.optionalQuantity("effectiveGasPrice"), contractAddress: try o.optionalAddress("contractAddress"),
             logs: logs, logsBloom: try o.bytes("logsBloom"))
@@ -138,7 +165,7 @@ extension RPCTransaction {
             hash: TxHash(raw: try o.bytes32("hash")), type: try o.optionalUInt64("type") ?? 0, from: try o.address("from"),
             to: try o.optionalAddress("to"), nonce: try o.uint64("nonce"), value: try o.quantity("value"), input: try o.bytes("input"),
             gas: try o.uint64("gas"), blockHash: try o.optionalBytes32("blockHash").map(BlockHash.init(raw:)),
-            blockNumber: try o.optionalUInt64("blockNumber"), transactionIndex: try o.optionalUInt64("transactionIndex"))
+            blockNumber: try o.optionalBlockNumber("blockNumber"), transactionIndex: try o.optionalIndex("transactionIndex"))
     }
 }
 
@@ -160,7 +187,9 @@ extension FeeHistory {
             rewards.append(parsed)
         }
         let ratios = try o.array("gasUsedRatio").map { "\($0)" }
-        guard baseFees.count == ratios.count + 1 else { throw .malformed("feeHistory: baseFeePerGas must have one entry more than gasUsedRatio") }
-        self.init(oldestBlock: try o.uint64("oldestBlock"), baseFeePerGas: baseFees, gasUsedRatio: ratios, reward: rewards)
+        guard baseFees.count == ratios.count + 1 else {
+            throw .malformed("feeHistory: baseFeePerGas must have one entry more than gasUsedRatio")
+        }
+        self.init(oldestBlock: try o.blockNumber("oldestBlock"), baseFeePerGas: baseFees, gasUsedRatio: ratios, reward: rewards)
     }
 }

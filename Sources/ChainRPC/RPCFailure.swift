@@ -84,6 +84,18 @@ public enum RPCFailure: Error, Hashable, Sendable, CustomStringConvertible {
         return result
     }
 
+    /// A "range too large" answer whose suggested range does not lie inside the `requested`
+    /// one becomes a malformed answer (that provider fails over); anything else is returned as
+    /// it is. Alchemy and Infura suggest a range that starts where the request did.
+    public func refusingAbsurdSuggestion(within requested: ClosedRange<UInt64>) -> RPCFailure {
+        guard let suggested = suggestedLogRange,
+            suggested.lowerBound < requested.lowerBound || suggested.upperBound > requested.upperBound
+        else { return self }
+        return .malformed(
+            "suggested log range \(suggested.lowerBound)...\(suggested.upperBound) lies outside the requested "
+                + "\(requested.lowerBound)...\(requested.upperBound)")
+    }
+
     public var description: String {
         switch self {
         case .transport(let text): return "transport error: \(text)"

@@ -54,9 +54,10 @@ public struct HTTPTransport: RPCTransport {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body))
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        // At most a day: NIO counts nanoseconds in an Int64.
+        let milliseconds = min(max(timeout.clampedMilliseconds, 1), 86_400_000)
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
+            let response = try await client.execute(request, timeout: .milliseconds(milliseconds))
             let bytes = try await response.body.collect(upTo: maxResponseBytes)
             let retryAfter = response.headers.first(name: "Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             return RPCHTTPResponse(status: Int(response.status.code), retryAfter: retryAfter, body: Array(buffer: bytes))

@@ -1,8 +1,8 @@
 import ChainRPC
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Each fault a hosted provider shows, injected by the proxy in front of a real devchain:
 /// the pool still returns the right answer through another provider, or a clear error when
@@ -14,7 +14,9 @@ import TestSupport
         try await proxy.fault("refuse")
         let head = try await testPool([proxy.client(), chain.client()]).read(.blockNumber, parse: RPCParse.uint64)
         #expect(head == 2)
-        await #expect(throws: RPCFailure.self) { try await testPool([proxy.client()], rounds: 2).read(.blockNumber, parse: RPCParse.uint64) }
+        await #expect(throws: RPCFailure.self) {
+            try await testPool([proxy.client()], rounds: 2).read(.blockNumber, parse: RPCParse.uint64)
+        }
         do {
             _ = try await testPool([proxy.client()], rounds: 1).read(.blockNumber, parse: RPCParse.uint64)
         } catch {
@@ -76,7 +78,9 @@ import TestSupport
         try await proxy.fault("truncated")
         let block = try await testPool([proxy.client(), chain.client()]).read(.block(.latest), parse: RPCParse.block)
         #expect(block?.number == 2)
-        await #expect(throws: RPCFailure.self) { try await testPool([proxy.client()], rounds: 1).read(.block(.latest), parse: RPCParse.block) }
+        await #expect(throws: RPCFailure.self) {
+            try await testPool([proxy.client()], rounds: 1).read(.block(.latest), parse: RPCParse.block)
+        }
     }
 
     /// A provider 5 blocks behind: the pool's safe head is what two providers agree on and
@@ -106,7 +110,8 @@ import TestSupport
         let proxy = try await FaultProxy(upstream: chain.url)
         try await proxy.fault("empty_logs_newest")
         let block = try #require(try await chain.client().request(.block(.latest), parse: RPCParse.block))
-        let logs = try await testPool([proxy.client(), chain.client()]).transferLogs(in: block, tokens: [chain.usdc, chain.usdt], to: [merchant])
+        let logs = try await testPool([proxy.client(), chain.client()]).transferLogs(
+            in: block, tokens: [chain.usdc, chain.usdt], to: [merchant])
         #expect(logs.map(\.transactionHash) == [hash])
         #expect(logs.first?.transfer?.amount == 1_234_567)
         await #expect(throws: RPCFailure.self) {
@@ -133,7 +138,8 @@ import TestSupport
             #expect("\(error)".contains("fewer than 2 providers agreed"))
         }
         let second = try await FaultProxy(upstream: chain.url)
-        let agreed = try await testPool([proxy.client(), chain.client(), second.client()], quorum: 2).quorumRead(.logs(filter), parse: RPCParse.logs)
+        let agreed = try await testPool([proxy.client(), chain.client(), second.client()], quorum: 2).quorumRead(
+            .logs(filter), parse: RPCParse.logs)
         #expect(agreed.isEmpty, "two honest providers outvote the liar")
         let block = try #require(try await chain.client().request(.block(.latest), parse: RPCParse.block))
         await #expect(throws: RPCFailure.self) {

@@ -177,3 +177,10 @@ func logJSON(
         "logIndex":"\(quantity(logIndex))","removed":\(removed)}
         """
 }
+
+extension CircuitBreaker.State {
+    var isOpen: Bool {
+        if case .open = self { return true }
+        return false
+    }
+}

@@ -100,7 +100,7 @@ import Testing
         let second = ScriptedTransport(two, always: .result(#""0x62""#))
         let providers = pool([first, second])
         #expect(await providers.refreshHeads() == 98)
-        // Only the second provider answers now: its own head (98) counts, and the safe head stays.
+        // Only the second provider answers now: one provider's word does not move the safe head, which stays.
         #expect(await providers.refreshHeads() == 98)
         #expect(await providers.heads.reported == [1: 98])
     }
@@ -204,7 +204,14 @@ import Testing
                 .transfers(.range(from: .number(from), to: .number(to)), tokens: [Self.usdc])
             }
         }
-        #expect(result == .failure(.inconsistent("eth_getLogs returned a log of block 2000 for range 1000...1099")))
+        // A false answer: the provider's breaker opens at once, so later rounds have no one to ask.
+        #expect(
+            result
+                == .failure(
+                    .allProvidersFailed([
+                        "https://logs.example: inconsistent response: eth_getLogs returned a log of block 2000 for range 1000...1099"
+                    ])))
+        #expect(provider.callCount == 1)
     }
 
     @Test func removedLogIsNotAccepted() async {
@@ -223,7 +230,12 @@ import Testing
                 .transfers(.range(from: .number(from), to: .number(to)), tokens: [Self.usdc])
             }
         }
-        #expect(result == .failure(.inconsistent("eth_getLogs returned a log of block 1010 for range 1000...1099")))
+        #expect(
+            result
+                == .failure(
+                    .allProvidersFailed([
+                        "https://logs.example: inconsistent response: eth_getLogs returned a log of block 1010 for range 1000...1099"
+                    ])))
     }
 
     // MARK: Transfers pinned to a block hash (rule 2)
@@ -255,16 +267,34 @@ import Testing
         #expect(try !LogsBloom(bytes: Self.block(bloomWithTransfer: false).logsBloom).mightContainTransfer(token: Self.usdc, to: []))
     }
 
+    /// A receipt of the block's transaction holding `logs`.
+    static func receipt(_ logs: [String]) -> String {
+        """
+        {"transactionHash":"\(transaction)","blockHash":"\(blockHash)","blockNumber":"\(quantity(blockNumber))","transactionIndex":"0x0",\
+        "from":"\(sender.lowercased)","to":"\(usdc.lowercased)","status":"0x1","gasUsed":"0xc350","logs":[\(logs.joined(separator: ","))],\
+        "logsBloom":"0x00"}
+        """
+    }
+
+    /// A provider that answers eth_getLogs with `logs` and receipts with `receiptLogs`.
+    static func provider(_ url: String, logs: [String], receiptLogs: [String]) -> ScriptedTransport {
+        ScriptedTransport(url) { request in
+            request.method == "eth_getLogs" ? .result("[" + logs.joined(separator: ",") + "]") : .result(receipt(receiptLogs))
+        }
+    }
+
     @Test func emptyAnswerIsNotBelievedWhenTheBloomMatches() async throws {
-        let first = ScriptedTransport("https://one.example", always: .result("[]"))
-        let second = ScriptedTransport("https://two.example", always: .result("[" + Self.goodLog + "]"))
+        // The first provider's logs miss the transfer that its own receipt (and the second provider) holds.
+        let first = Self.provider("https://one.example", logs: [], receiptLogs: [Self.goodLog])
+        let second = Self.provider("https://two.example", logs: [Self.goodLog], receiptLogs: [Self.goodLog])
         let providers = pool([first, second])
         let logs = try await providers.transferLogs(in: Self.block(bloomWithTransfer: true), tokens: [Self.usdc], to: [Self.recipient])
         #expect(logs.count == 1)
         #expect(logs.first?.logIndex == 4)
         #expect(logs.first?.transfer == TransferEvent(token: Self.usdc, from: Self.sender, to: Self.recipient, amount: 1_000_000))
-        #expect(first.callCount == 1)
-        #expect(second.callCount == 1)
+        #expect(first.methods == ["eth_getLogs", "eth_getTransactionReceipt"])
+        #expect(second.methods == ["eth_getLogs"])
+        #expect(await providers.status().map(\.falseAnswers) == [1, 0])
 
         // The query is pinned to the block hash, for the token's transfers to the recipient.
         let filter = try #require(first.params.first?.first as? [String: Any])
@@ -278,6 +308,16 @@ import Testing
         #expect(topics[2] as? String == Self.recipient.word.hex)
     }
 
+    @Test func emptyAnswersFromTwoProvidersAreBelieved() async throws {
+        let first = Self.provider("https://one.example", logs: [], receiptLogs: [])
+        let second = Self.provider("https://two.example", logs: [], receiptLogs: [])
+        let logs = try await pool([first, second]).transferLogs(
+            in: Self.block(bloomWithTransfer: true), tokens: [Self.usdc], to: [Self.recipient])
+        #expect(logs.isEmpty, "a bloom can match by chance; two providers agree there is nothing")
+        #expect(first.methods == ["eth_getLogs"])
+        #expect(second.methods == ["eth_getLogs"])
+    }
+
     @Test func emptyAnswerIsBelievedWhenTheBloomRulesATransferOut() async throws {
         let first = ScriptedTransport("https://one.example", always: .result("[]"))
         let second = ScriptedTransport("https://two.example", always: .result("[" + Self.goodLog + "]"))
@@ -289,13 +329,43 @@ import Testing
 
     @Test func logOfAnotherBlockIsRejected() async throws {
         let wrongHash = Self.transferLog(block: Self.blockNumber, blockHash: fakeHash("uncle of 500"), tx: Self.transaction, logIndex: 4)
-        let first = ScriptedTransport("https://one.example", always: .result("[" + wrongHash + "]"))
-        let second = ScriptedTransport("https://two.example", always: .result("[" + Self.goodLog + "]"))
-        let providers = pool([first, second])
+        let first = Self.provider("https://one.example", logs: [wrongHash], receiptLogs: [Self.goodLog])
+        let second = Self.provider("https://two.example", logs: [Self.goodLog], receiptLogs: [Self.goodLog])
+        let third = Self.provider("https://three.example", logs: [Self.goodLog], receiptLogs: [Self.goodLog])
+        let providers = pool([first, second, third])
         let logs = try await providers.transferLogs(in: Self.block(bloomWithTransfer: true), tokens: [Self.usdc], to: [Self.recipient])
         #expect(logs.map(\.blockHash.hex) == [Self.blockHash])
-        #expect(first.callCount == 1)
-        #expect(second.callCount == 1)
+        #expect(first.methods == ["eth_getLogs"])
+        #expect(second.methods == ["eth_getLogs"])
+        #expect(third.methods == ["eth_getLogs"])
+        let status = await providers.status()
+        #expect(status.map(\.falseAnswers) == [1, 0, 0])
+        #expect(status[0].lastFailure == "log \(Self.transaction)#4 does not belong to block 500 \(Self.blockHash)")
+    }
+
+    @Test func logOutsideTheBloomIsALie() async throws {
+        let stranger = try Address("0x00000000000000000000000000000000000bad01")
+        let forged = logJSON(
+            address: Self.usdc.lowercased, topics: [ERC20.transferTopic.hex, Self.sender.word.hex, stranger.word.hex], data: word(5),
+            blockNumber: Self.blockNumber, blockHash: Self.blockHash, transactionHash: Self.transaction, logIndex: 9)
+        let lying = Self.provider("https://lying.example", logs: [Self.goodLog, forged], receiptLogs: [Self.goodLog, forged])
+        let honest = Self.provider("https://honest.example", logs: [Self.goodLog], receiptLogs: [Self.goodLog])
+        let block = Self.block(bloomWithTransfer: true)
+        let alone = await outcome { () async throws(RPCFailure) -> [RPCLog] in
+            try await pool([lying], fastConfiguration(rounds: 1)).transferLogs(in: block, tokens: [Self.usdc], to: [])
+        }
+        #expect(
+            alone
+                == .failure(
+                    .allProvidersFailed([
+                        "https://lying.example: inconsistent response: log \(Self.transaction)#9 is not in the logsBloom of block 500 \(Self.blockHash)"
+                    ])))
+        let providers = pool([lying, honest, Self.provider("https://third.example", logs: [Self.goodLog], receiptLogs: [Self.goodLog])])
+        let logs = try await providers.transferLogs(in: block, tokens: [Self.usdc], to: [])
+        #expect(logs.map(\.logIndex) == [4])
+        let status = await providers.status()
+        #expect(status.map(\.falseAnswers) == [1, 0, 0])
+        #expect(status.map(\.breaker.isOpen) == [true, false, false])
     }
 
     @Test func logsThatNeverMatchTheBlockFail() async {

@@ -344,7 +344,10 @@ func checkLog(_ log: RPCLog, against json: [String: Any], sourceLocation: Source
 
     @Test(arguments: RecordedVectors.cases(["eth_feeHistory"]))
     func feeHistory(_ recorded: RecordedCase) async throws {
-        guard let (result, value) = await replayValue(recorded, RPCParse.feeHistory, null: .failure(.malformed("feeHistory: expected an object"))) else { return }
+        guard
+            let (result, value) = await replayValue(
+                recorded, RPCParse.feeHistory, null: .failure(.malformed("feeHistory: expected an object")))
+        else { return }
         let json = try #require(value as? [String: Any])
         let history = try result.get()
         #expect(history.oldestBlock == number(json, "oldestBlock"))

@@ -81,6 +81,21 @@ import Testing
         breaker.recordFailure(now: probe3)
         #expect(breaker.state == .open(until: probe3 + .seconds(2)))
     }
+
+    @Test func aFalseAnswerOpensAtOnceForTwiceAsLong() {
+        var breaker = CircuitBreaker(threshold: 3, openFor: .seconds(2), maxOpenFor: .seconds(5))
+        breaker.recordFalseAnswer(now: start)
+        #expect(breaker.state == .open(until: start + .seconds(4)))
+        #expect(breaker.consecutiveFailures == 1)
+        let probe = start + .seconds(4)
+        let allowed = breaker.allowsRequest(now: probe)
+        #expect(allowed)
+        breaker.recordFalseAnswer(now: probe)
+        #expect(breaker.state == .open(until: probe + .seconds(5)), "doubling stops at the maximum")
+        breaker.recordSuccess()
+        breaker.recordFalseAnswer(now: probe)
+        #expect(breaker.state == .open(until: probe + .seconds(4)))
+    }
 }
 
 @Suite struct HeadTrackerTests {
@@ -137,20 +152,17 @@ import Testing
         #expect(tracker.highest[1] == 120)
     }
 
-    @Test func finalizedBelowTheHighestSeenIsOutOfSync() {
+    @Test func withSeveralProvidersOneAnswerDoesNotMoveTheSafeHead() {
         var tracker = HeadTracker()
-        let inSync1 = tracker.record(finalized: 1_000, provider: 0)
-        #expect(inSync1)
-        let inSync2 = tracker.record(finalized: 1_000, provider: 1)
-        #expect(inSync2)
-        let inSync3 = tracker.record(finalized: 1_010, provider: 1)
-        #expect(inSync3)
-        let inSync4 = tracker.record(finalized: 1_005, provider: 0)
-        #expect(!inSync4)
-        #expect(tracker.highestFinalized == 1_010)
-        #expect(tracker.finalized == [0: 1_005, 1: 1_010])
-        let inSync5 = tracker.record(finalized: 1_010, provider: 0)
-        #expect(inSync5)
+        tracker.record(head: 100, provider: 0)
+        let alone = tracker.updateSafeHead(among: [0], required: 2)
+        #expect(alone == nil)
+        tracker.record(head: 98, provider: 1)
+        let both = tracker.updateSafeHead(among: [0, 1], required: 2)
+        #expect(both == 98)
+        tracker.record(head: 500, provider: 0)
+        let again = tracker.updateSafeHead(among: [0], required: 2)
+        #expect(again == 98)
     }
 }
 
