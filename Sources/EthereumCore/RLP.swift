@@ -107,7 +107,9 @@ public enum RLP {
     }
 
     /// Reads the payload length that follows a prefix, checking it is canonical and fits.
-    private static func readLength(_ input: UnsafeBufferPointer<UInt8>, _ offset: inout Int, prefix: UInt8, shortBase: UInt8) throws(RLPError) -> Int {
+    private static func readLength(_ input: UnsafeBufferPointer<UInt8>, _ offset: inout Int, prefix: UInt8, shortBase: UInt8)
+        throws(RLPError) -> Int
+    {
         let length: Int
         if prefix <= shortBase + 55 {
             length = Int(prefix - shortBase)

@@ -79,7 +79,8 @@ public enum AmountError: Error, Equatable, Sendable, CustomStringConvertible {
         case .empty: return "amount is empty: send a decimal string such as \"10.50\""
         case .negative(let text): return "amount \(text) is negative: amounts must be zero or more"
         case .malformed(let text):
-            return "amount '\(text.prefix(80))' is not a plain decimal number: use digits with an optional point, such as \"10.50\" (no sign, exponent, spaces or separators)"
+            return
+                "amount '\(text.prefix(80))' is not a plain decimal number: use digits with an optional point, such as \"10.50\" (no sign, exponent, spaces or separators)"
         case .tooManyDecimals(let text, let allowed):
             return "amount \(text.prefix(80)) has more than \(allowed) decimal places, which this token cannot represent"
         case .overflow(let text): return "amount \(text.prefix(80)) is too large"

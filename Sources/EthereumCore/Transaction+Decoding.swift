@@ -26,7 +26,8 @@ extension SignedTransaction {
         let f = try rlpFields(raw, count: 9)
         let v: UInt256
         let tx: Transaction
-        let r: UInt256, s: UInt256
+        let r: UInt256
+        let s: UInt256
         do {
             v = try f[6].uint256("v")
             tx = Transaction(
@@ -56,7 +57,9 @@ extension SignedTransaction {
     private static func decodeTyped(_ type: TransactionType, _ raw: [UInt8]) throws(TransactionError) -> SignedTransaction {
         let f = try rlpFields(Array(raw.dropFirst()), count: type == .dynamicFee ? 12 : 11)
         var tx: Transaction
-        let parity: UInt256, r: UInt256, s: UInt256
+        let parity: UInt256
+        let r: UInt256
+        let s: UInt256
         do {
             let chainId = try f[0].uint64("chainId")
             let nonce = try f[1].uint64("nonce")
@@ -88,7 +91,9 @@ extension SignedTransaction {
 
     /// Re-encodes the decoded fields and requires the same bytes: the final guard that
     /// the input was canonical, so that the hash computed here is the network's.
-    private static func checkedRoundTrip(_ tx: Transaction, _ signature: Signature, _ raw: [UInt8]) throws(TransactionError) -> SignedTransaction {
+    private static func checkedRoundTrip(_ tx: Transaction, _ signature: Signature, _ raw: [UInt8]) throws(TransactionError)
+        -> SignedTransaction
+    {
         let signed = SignedTransaction(transaction: tx, signature: signature)
         guard signed.raw == raw else { throw .notCanonical }
         return signed

@@ -66,7 +66,9 @@ public struct Transaction: Hashable, Sendable {
         case .legacy:
             return [.uint(nonce), .uint(gasPrice), .uint(gasLimit), toItem, .uint(value), .bytes(data)]
         case .accessList:
-            return [.uint(chainId ?? 0), .uint(nonce), .uint(gasPrice), .uint(gasLimit), toItem, .uint(value), .bytes(data), accessListItem]
+            return [
+                .uint(chainId ?? 0), .uint(nonce), .uint(gasPrice), .uint(gasLimit), toItem, .uint(value), .bytes(data), accessListItem,
+            ]
         case .dynamicFee:
             return [
                 .uint(chainId ?? 0), .uint(nonce), .uint(maxPriorityFeePerGas), .uint(maxFeePerGas), .uint(gasLimit),

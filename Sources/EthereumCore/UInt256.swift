@@ -69,7 +69,8 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
     // MARK: Arithmetic
 
     public func addingReportingOverflow(_ other: UInt256) -> (partialValue: UInt256, overflow: Bool) {
-        let a = limbArray, b = other.limbArray
+        let a = limbArray
+        let b = other.limbArray
         var out = [UInt64](repeating: 0, count: 4)
         var carry = false
         for i in 0..<4 {
@@ -82,7 +83,8 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
     }
 
     public func subtractingReportingOverflow(_ other: UInt256) -> (partialValue: UInt256, overflow: Bool) {
-        let a = limbArray, b = other.limbArray
+        let a = limbArray
+        let b = other.limbArray
         var out = [UInt64](repeating: 0, count: 4)
         var borrow = false
         for i in 0..<4 {
@@ -95,7 +97,8 @@ public struct UInt256: Hashable, Comparable, Sendable, CustomStringConvertible, 
     }
 
     public func multipliedReportingOverflow(by other: UInt256) -> (partialValue: UInt256, overflow: Bool) {
-        let a = limbArray, b = other.limbArray
+        let a = limbArray
+        let b = other.limbArray
         var out = [UInt64](repeating: 0, count: 8)
         for i in 0..<4 where a[i] != 0 {
             var carry: UInt64 = 0

@@ -44,7 +44,7 @@ struct MonitorCommand: AsyncParsableCommand {
 
         try await database.withStore { client, store in
             let logger = makeLogger(label: "gateway.monitor")
-            let ran = try await AdvisoryLock.monitor(network: network.name).withLock(client: client, logger: logger) { _ in
+            let ran: Void? = try await AdvisoryLock.monitor(network: network.name).withLock(client: client, logger: logger) { _ in
                 if !watched.isEmpty { try await store.addWatched(network: network.name, addresses: watched) }
                 let (events, continuation) = ChainMonitor.eventStream()
                 let monitor = ChainMonitor(pool: pool, store: store, configuration: configuration, events: continuation, logger: logger)

@@ -1,6 +1,6 @@
 import EthereumCore
-import Testing
 import TestSupport
+import Testing
 
 enum EIP55Vectors {
     /// The addresses in the "Test Cases" block of ERCS/erc-55.md.
@@ -34,8 +34,11 @@ enum EIP55Vectors {
         #expect(error.description.contains("wrong EIP-55 checksum"))
     }
 
-    @Test(arguments: ["", "0x", "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
-                      "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaedd", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg", " 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae"])
+    @Test(arguments: [
+        "", "0x", "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
+        "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaedd", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg",
+        " 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
+    ])
     func malformedIsRejected(_ text: String) {
         #expect(throws: AddressError.malformed(text)) { try Address(text) }
     }

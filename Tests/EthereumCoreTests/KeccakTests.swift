@@ -1,6 +1,6 @@
 import EthereumCore
-import Testing
 import TestSupport
+import Testing
 
 /// One case of the Keccak team's KAT files: `Len` in bits, `Msg` and `MD` in hex.
 struct KeccakKAT: CustomTestStringConvertible, Sendable {
@@ -68,7 +68,8 @@ struct KeccakKAT: CustomTestStringConvertible, Sendable {
 
     /// A mainnet node's answer to `web3_sha3("0x00")`.
     @Test func web3Sha3FromMainnetNode() throws {
-        let exchange = try #require((try jsonVector("erigon-rpc-tests/integration/mainnet/web3_sha3/test_1.json") as? [[String: Any]])?.first)
+        let exchange = try #require(
+            (try jsonVector("erigon-rpc-tests/integration/mainnet/web3_sha3/test_1.json") as? [[String: Any]])?.first)
         let params = try #require((exchange["request"] as? [String: Any])?["params"] as? [String])
         let result = try #require((exchange["response"] as? [String: Any])?["result"] as? String)
         #expect(Keccak256.hash(try Hex.decode(params[0])).hex == result)

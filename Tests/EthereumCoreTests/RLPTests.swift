@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 struct RLPCase: CustomTestStringConvertible, Sendable {
     let file: String

@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Raw signed transactions recorded from nodes: each decodes, re-encodes to the same bytes
 /// and hashes to the hash the node reported; the sender can be recovered.
@@ -17,7 +17,8 @@ struct RawTransactionCase: CustomTestStringConvertible, Sendable {
             guard let exchanges = try? jsonVector(path) as? [[String: Any]] else { continue }
             for exchange in exchanges {
                 guard let params = (exchange["request"] as? [String: Any])?["params"] as? [String],
-                      let raw = (exchange["response"] as? [String: Any])?["result"] as? String else { continue }
+                    let raw = (exchange["response"] as? [String: Any])?["result"] as? String
+                else { continue }
                 cases.append(RawTransactionCase(source: path, raw: raw, hash: params[0]))
             }
         }
@@ -25,8 +26,10 @@ struct RawTransactionCase: CustomTestStringConvertible, Sendable {
             guard let text = try? textVector(path) else { continue }
             let lines = text.split(separator: "\n")
             guard let request = lines.first(where: { $0.hasPrefix(">> ") }), let response = lines.first(where: { $0.hasPrefix("<< ") }),
-                  let params = (try? JSONSerialization.jsonObject(with: Data(request.dropFirst(3).utf8)) as? [String: Any])?["params"] as? [String],
-                  let hash = (try? JSONSerialization.jsonObject(with: Data(response.dropFirst(3).utf8)) as? [String: Any])?["result"] as? String
+                let params = (try? JSONSerialization.jsonObject(with: Data(request.dropFirst(3).utf8)) as? [String: Any])?["params"]
+                    as? [String],
+                let hash = (try? JSONSerialization.jsonObject(with: Data(response.dropFirst(3).utf8)) as? [String: Any])?["result"]
+                    as? String
             else { continue }
             cases.append(RawTransactionCase(source: path, raw: params[0], hash: hash))
         }

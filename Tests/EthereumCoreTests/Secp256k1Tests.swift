@@ -2,8 +2,8 @@ import CSecp256k1
 import Crypto
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 struct SigningVector: CustomTestStringConvertible, Sendable {
     let name: String
@@ -18,7 +18,8 @@ struct SigningVector: CustomTestStringConvertible, Sendable {
 enum Secp256k1Vectors {
     static let tinyValid: [SigningVector] = {
         guard let root = try? jsonVector("tiny-secp256k1/tests/fixtures/ecdsa.json") as? [String: Any],
-              let valid = root["valid"] as? [[String: Any]] else { return [] }
+            let valid = root["valid"] as? [[String: Any]]
+        else { return [] }
         return valid.enumerated().map { index, entry in
             let sig = entry["signature"] as! String
             return SigningVector(
@@ -32,7 +33,8 @@ enum Secp256k1Vectors {
         return root["invalid"] as? [String: [[String: Any]]] ?? [:]
     }()
 
-    nonisolated(unsafe) static let bitcoinjs: [String: Any] = (try? jsonVector("bitcoinjs-lib/test/fixtures/ecdsa.json") as? [String: Any]) ?? [:]
+    nonisolated(unsafe) static let bitcoinjs: [String: Any] =
+        (try? jsonVector("bitcoinjs-lib/test/fixtures/ecdsa.json") as? [String: Any]) ?? [:]
 
     /// bitcoinjs valid.ecdsa: the digest is SHA-256 of the message text.
     static let bitcoinjsValid: [SigningVector] = {
@@ -58,7 +60,8 @@ enum Secp256k1Vectors {
 
     static let wycheproof: [WycheproofCase] = {
         guard let root = try? jsonVector("secp256k1/src/wycheproof/ecdsa_secp256k1_sha256_bitcoin_test.json") as? [String: Any],
-              let groups = root["testGroups"] as? [[String: Any]] else { return [] }
+            let groups = root["testGroups"] as? [[String: Any]]
+        else { return [] }
         return groups.flatMap { group -> [WycheproofCase] in
             let key = (group["publicKey"] as! [String: Any])["uncompressed"] as! String
             return (group["tests"] as! [[String: Any]]).map {

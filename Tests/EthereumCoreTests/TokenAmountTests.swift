@@ -29,6 +29,8 @@ import Testing
         #expect(TokenAmount(baseUnits: 100_000_000, decimals: 6).decimalString == "100")
         #expect(TokenAmount(baseUnits: 100_000_000, decimals: 6).format(minimumFractionDigits: 2) == "100.00")
         #expect(TokenAmount(baseUnits: 5, decimals: 6).decimalString == "0.000005")
-        #expect(TokenAmount(baseUnits: .max, decimals: 18).decimalString == "115792089237316195423570985008687907853269984665640564039457.584007913129639935")
+        #expect(
+            TokenAmount(baseUnits: .max, decimals: 18).decimalString
+                == "115792089237316195423570985008687907853269984665640564039457.584007913129639935")
     }
 }

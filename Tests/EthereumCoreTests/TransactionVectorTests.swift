@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One ethereum/tests TransactionTests case, judged by the newest fork it lists.
 struct TransactionVector: CustomTestStringConvertible, Sendable {
@@ -14,7 +14,10 @@ struct TransactionVector: CustomTestStringConvertible, Sendable {
     let exception: String?
     var testDescription: String { "\(file) [\(fork)]" }
 
-    static let forkOrder = ["Frontier", "Homestead", "EIP150", "EIP158", "Byzantium", "Constantinople", "ConstantinopleFix", "Istanbul", "Berlin", "London", "Paris", "Merge", "Shanghai", "Cancun", "Prague"]
+    static let forkOrder = [
+        "Frontier", "Homestead", "EIP150", "EIP158", "Byzantium", "Constantinople", "ConstantinopleFix", "Istanbul", "Berlin", "London",
+        "Paris", "Merge", "Shanghai", "Cancun", "Prague",
+    ]
 
     static func loadAll() -> [TransactionVector] {
         vectorFiles(under: "ethereum-tests/TransactionTests", withExtension: "json").flatMap { path -> [TransactionVector] in
@@ -67,13 +70,17 @@ struct TransactionVector: CustomTestStringConvertible, Sendable {
         let tx = Transaction(
             type: .legacy, chainId: 1, nonce: 9, gasPrice: 20_000_000_000, gasLimit: 21_000,
             to: try Address("0x3535353535353535353535353535353535353535"), value: try UInt256(decimal: "1000000000000000000"))
-        #expect(Hex.encode(tx.signingPayload) == "0xec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080")
+        #expect(
+            Hex.encode(tx.signingPayload) == "0xec098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a764000080018080")
         #expect(tx.signingHash.hex == "0xdaf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53")
         let signed = tx.signed(with: key)
         #expect(signed.v == 37)
         #expect(signed.signature.r.decimalString == "18515461264373351373200002665853028612451056578545711640558177340181847433846")
         #expect(signed.signature.s.decimalString == "46948507304638947509940763649030358759909902576025900602547168820602576006531")
-        #expect(Hex.encode(signed.raw) == "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83")
+        #expect(
+            Hex.encode(signed.raw)
+                == "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+        )
         #expect(try signed.sender() == key.address)
         let decoded = try SignedTransaction.decode(raw: signed.raw)
         #expect(decoded == signed)
@@ -97,7 +104,10 @@ struct TransactionVector: CustomTestStringConvertible, Sendable {
             let decoded = try SignedTransaction.decode(raw: try Hex.decode(signedHex))
             #expect(decoded.transaction == tx)
             #expect(try decoded.sender() == key.address)
-            #expect(Hex.encode(tx.signingPayload) == Hex.encode(RLP.encode(.list(Array(try RLP.decode(try Hex.decode(entry["unsigned"] as! String)).listValue!.prefix(6))))))
+            #expect(
+                Hex.encode(tx.signingPayload)
+                    == Hex.encode(
+                        RLP.encode(.list(Array(try RLP.decode(try Hex.decode(entry["unsigned"] as! String)).listValue!.prefix(6))))))
             if index == 0 { #expect(Hex.encode(tx.signed(with: key).raw) == signedHex) }
         }
     }
@@ -108,7 +118,9 @@ struct TransactionVector: CustomTestStringConvertible, Sendable {
             type: .dynamicFee, chainId: 137, nonce: 7, maxPriorityFeePerGas: 30_000_000_000, maxFeePerGas: 120_000_000_000,
             gasLimit: 65_000, to: try Address("0xc2132D05D31c914a87C6611C10748AEb04B58e8F"),
             data: ERC20.transferCallData(to: try Address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), amount: 1_500_000),
-            accessList: [AccessListEntry(address: try Address("0xc2132D05D31c914a87C6611C10748AEb04B58e8F"), storageKeys: [Bytes32(0, 0, 0, 3)])])
+            accessList: [
+                AccessListEntry(address: try Address("0xc2132D05D31c914a87C6611C10748AEb04B58e8F"), storageKeys: [Bytes32(0, 0, 0, 3)])
+            ])
         let signed = tx.signed(with: key)
         #expect(signed.raw.first == 0x02)
         let decoded = try SignedTransaction.decode(raw: signed.raw)
@@ -122,8 +134,10 @@ struct TransactionVector: CustomTestStringConvertible, Sendable {
     /// and every single-byte corruption of it, is rejected or decodes to something else.
     @Test func truncatedAndCorruptedInputNeverCrashes() throws {
         let key = try PrivateKey(hex: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
-        let raw = Transaction(type: .dynamicFee, chainId: 1, nonce: 1, maxPriorityFeePerGas: 1, maxFeePerGas: 2, gasLimit: 21_000, to: .zero)
-            .signed(with: key).raw
+        let raw = Transaction(
+            type: .dynamicFee, chainId: 1, nonce: 1, maxPriorityFeePerGas: 1, maxFeePerGas: 2, gasLimit: 21_000, to: .zero
+        )
+        .signed(with: key).raw
         for length in 0..<raw.count {
             #expect(throws: TransactionError.self) { try SignedTransaction.decode(raw: Array(raw.prefix(length))) }
         }

@@ -5,14 +5,19 @@ import Testing
     static let maxDecimal = "115792089237316195423570985008687907853269984665640564039457584007913129639935"
 
     @Test func decimalRoundTripAtTheEdges() throws {
-        for text in ["0", "1", "18446744073709551615", "18446744073709551616", "10000000000000000000", "340282366920938463463374607431768211456", Self.maxDecimal] {
+        for text in [
+            "0", "1", "18446744073709551615", "18446744073709551616", "10000000000000000000", "340282366920938463463374607431768211456",
+            Self.maxDecimal,
+        ] {
             #expect(try UInt256(decimal: text).decimalString == text)
         }
         #expect(try UInt256(decimal: Self.maxDecimal) == .max)
     }
 
     @Test func rejectsWhatIsNotAnUnsignedInteger() {
-        #expect(throws: UInt256Error.overflow) { try UInt256(decimal: "115792089237316195423570985008687907853269984665640564039457584007913129639936") }
+        #expect(throws: UInt256Error.overflow) {
+            try UInt256(decimal: "115792089237316195423570985008687907853269984665640564039457584007913129639936")
+        }
         #expect(throws: UInt256Error.empty) { try UInt256(decimal: "") }
         for bad in ["-1", "+1", "1e18", "1.0", " 1", "0x10", "١"] {
             #expect(throws: UInt256Error.invalidDigit(bad)) { try UInt256(decimal: bad) }
