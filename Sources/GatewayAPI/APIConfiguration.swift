@@ -26,11 +26,17 @@ public struct NetworkHealth: Sendable {
     public let head: UInt64?
     /// The monitor's last processed block, when it has one.
     public let checkpoint: UInt64?
+    /// Providers configured; with one, its answers are believed without a second opinion.
+    public let providers: Int
+    /// Why the monitor is halted (an operator must rewind it), or nil while it runs.
+    public let haltReason: String?
 
-    public init(network: String, chainId: UInt64, head: UInt64?, checkpoint: UInt64?) {
+    public init(network: String, chainId: UInt64, head: UInt64?, checkpoint: UInt64?, providers: Int, haltReason: String?) {
         self.network = network
         self.chainId = chainId
         self.head = head
         self.checkpoint = checkpoint
+        self.providers = providers
+        self.haltReason = haltReason
     }
 }

@@ -85,7 +85,7 @@ struct CheckoutRoutes {
             let id = try context.parameters.require("id")
             var request = request
             let body = try await request.collectBody(upTo: APIConfiguration.maxBodyBytes)
-            let fields = try RequestFields(body: body, allowed: ["client_secret", "tx_hash", "network"])
+            let fields = try RequestFields(body: body, allowed: ["client_secret", "tx_hash", "network", "signature"])
             let secret = try fields.string("client_secret", required: true, maxLength: 100)!
             let network = try fields.string("network", required: true, maxLength: 50)!
             let hashText = try fields.string("tx_hash", required: true, maxLength: 100)!
@@ -93,7 +93,19 @@ struct CheckoutRoutes {
                 throw APIError(status: .badRequest, code: "tx_hash_invalid", param: "tx_hash", "tx_hash is 0x and 64 hex digits")
             }
             guard ObjectID.isWellFormed(id, prefix: "ps") else { throw APIError.notFound("checkout \(id)") }
-            let result = try await sessions.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash)
+            var signer: Address? = nil
+            if let text = try fields.string("signature", maxLength: 200) {
+                let message = CheckoutClaim.message(session: id, network: network, transaction: txHash)
+                guard let bytes = try? Hex.decode(text, requirePrefix: true),
+                    let address = try? PersonalMessage.recoverSigner(of: Array(message.utf8), signature: bytes)
+                else {
+                    throw APIError(
+                        status: .badRequest, code: "signature_invalid", param: "signature",
+                        "signature is the 65-byte personal_sign (EIP-191) signature of: \(message)")
+                }
+                signer = address
+            }
+            let result = try await sessions.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash, signer: signer)
             return JSONResponse.make(
                 .accepted,
                 .object(

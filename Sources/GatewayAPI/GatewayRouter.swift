@@ -18,17 +18,24 @@ public enum GatewayRouter {
             let networks = await health()
             let items: [JSONValue] = networks.map { network in
                 let lag: JSONValue =
-                    if let head = network.head, let checkpoint = network.checkpoint { .int(Int64(head) - Int64(checkpoint)) } else { .null }
+                    if let head = network.head, let checkpoint = network.checkpoint {
+                        .int(Int64(clamping: head) &- Int64(clamping: checkpoint))
+                    } else { .null }
                 return .object(
                     JSONObject([
                         "network": .string(network.network),
-                        "chain_id": .int(Int64(network.chainId)),
-                        "head": network.head.map { .int(Int64($0)) } ?? .null,
-                        "checkpoint": network.checkpoint.map { .int(Int64($0)) } ?? .null,
+                        "chain_id": .int(Int64(clamping: network.chainId)),
+                        "head": network.head.map { .int(Int64(clamping: $0)) } ?? .null,
+                        "checkpoint": network.checkpoint.map { .int(Int64(clamping: $0)) } ?? .null,
                         "lag": lag,
+                        "providers": .int(network.providers),
+                        "trusts_single_provider": .bool(network.providers == 1),
+                        "monitor": .string(network.haltReason == nil ? "running" : "halted"),
+                        "halt_reason": .string(network.haltReason),
                     ]))
             }
-            return JSONResponse.make(.ok, .object(JSONObject(["status": .string("ok"), "networks": .array(items)])))
+            let status = networks.contains { $0.haltReason != nil } ? "degraded" : "ok"
+            return JSONResponse.make(.ok, .object(JSONObject(["status": .string(status), "networks": .array(items)])))
         }
         if let metrics {
             // Prometheus text format: RPC calls per provider, webhook deliveries and latency.

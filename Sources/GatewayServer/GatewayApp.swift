@@ -1,5 +1,6 @@
 import ChainMonitor
 import ChainRPC
+import Foundation
 import GatewayAPI
 import GatewayDomain
 import GatewayStore
@@ -62,10 +63,11 @@ public struct GatewayApp: Sendable {
             }, payTo: nil)
     }
 
-    /// A fresh monitor of `chain` as the gateway runs it.
-    public func makeMonitor(_ chain: Chain) -> ChainMonitor {
+    /// A fresh monitor of `chain` as the gateway runs it (on `store`, by default the unfenced one).
+    public func makeMonitor(_ chain: Chain, store: PostgresMonitorStore? = nil) -> ChainMonitor {
         ChainMonitor(
-            pool: chain.pool, store: monitorStore, configuration: ChainMonitor.Configuration(network: chain.network), logger: logger)
+            pool: chain.pool, store: store ?? monitorStore, configuration: ChainMonitor.Configuration(network: chain.network),
+            logger: logger)
     }
 
     /// Every service in the order they start (and the reverse of the order they stop): the
@@ -73,12 +75,13 @@ public struct GatewayApp: Sendable {
     /// the workers finish and the pool outlives them all.
     public func services() -> [any Service] {
         var services: [any Service] = [client]
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         for chain in chains {
             let app = self
             services.append(
-                MonitorService(chain: chain, client: client, retryDelay: configuration.monitorRetryDelay, logger: logger) {
-                    app.makeMonitor(chain)
-                })
+                MonitorService(
+                    chain: chain, store: monitorStore, retryDelay: configuration.monitorRetryDelay, holder: holder, logger: logger
+                ) { store in app.makeMonitor(chain, store: store) })
         }
         services.append(matcher)
         services.append(clock)
@@ -101,6 +104,7 @@ public struct GatewayApp: Sendable {
 
     /// Runs every service until SIGTERM or SIGINT, then stops them in order.
     public func run() async throws {
+        warnAboutTrust()
         let group = ServiceGroup(
             configuration: .init(
                 services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -114,13 +118,25 @@ public struct GatewayApp: Sendable {
                 for try await (network, number) in rows.decode((String, Int64).self) { checkpoints[network] = UInt64(exactly: number) }
             } catch {}
         }
+        let halts = (try? await PostgresMonitorStore(client: client, logger: logger).halts()) ?? [:]
         var out: [NetworkHealth] = []
         for chain in chains {
             out.append(
                 NetworkHealth(
                     network: chain.network.name, chainId: chain.network.chainId, head: await chain.pool.safeHead,
-                    checkpoint: checkpoints[chain.network.name]))
+                    checkpoint: checkpoints[chain.network.name], providers: chain.pool.providerCount, haltReason: halts[chain.network.name])
+            )
         }
         return out
+    }
+
+    /// Says, for each network with a single provider, that its answers are believed without a
+    /// second opinion.
+    public func warnAboutTrust() {
+        for chain in chains where chain.pool.trustsSingleProvider {
+            logger.warning(
+                "one provider configured: the gateway trusts it fully (a lying provider could forge or hide payments); configure two or more",
+                metadata: ["network": "\(chain.network.name)"])
+        }
     }
 }

@@ -58,35 +58,41 @@ public struct SessionMatcher: Service {
         let (changes, taken, now) = try await sessions.takeTransferChanges(limit: batchSize, on: connection)
         guard !changes.isEmpty else { return taken }
         let bound = Array(Set(changes.compactMap(\.boundTo))).sorted()
-        let unbound = changes.filter { $0.boundTo == nil && $0.transfer.state != .removed }.map(\.transfer)
+        let unbound = changes.filter { $0.boundTo == nil && $0.states.contains { $0 != .removed } }.map(\.transfer)
         let candidates = try await sessions.lockCandidates(bound: bound, unbound: unbound, on: connection)
         var ledger = SessionLedger(sessions: candidates, now: now, lateWindowSeconds: sessions.lateWindowSeconds)
         for change in changes {
             let transfer = change.transfer
-            switch try ledger.apply(transfer: transfer, boundTo: change.boundTo) {
-            case .bound(let sessionId, let matchedBy):
-                logger.info(
-                    "transfer matched",
-                    metadata: [
-                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "by": "\(matchedBy.rawValue)",
-                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
-                    ])
-            case .updated(let sessionId):
-                logger.info(
-                    "payment updated",
-                    metadata: [
-                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "state": "\(transfer.state.rawValue)",
-                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
-                    ])
-            case .unchanged where change.boundTo == nil && transfer.state != .removed:
-                logger.info(
-                    "transfer matches no session",
-                    metadata: ["transfer": "\(transfer.id)", "network": "\(transfer.network)", "amount": "\(transfer.amount)"])
-            case .unchanged:
-                break
+            for outcome in try ledger.apply(transfer: transfer, states: change.states, boundTo: change.boundTo) {
+                log(outcome, transfer: transfer, boundTo: change.boundTo, ledger: ledger)
             }
         }
         try await sessions.save(ledger.changes, on: connection)
         return taken
+    }
+
+    func log(_ outcome: SessionLedger.Outcome, transfer: ChainTransfer, boundTo: String?, ledger: SessionLedger) {
+        switch outcome {
+        case .bound(let sessionId, let matchedBy):
+            logger.info(
+                "transfer matched",
+                metadata: [
+                    "session": "\(sessionId)", "transfer": "\(transfer.id)", "by": "\(matchedBy.rawValue)",
+                    "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                ])
+        case .updated(let sessionId):
+            logger.info(
+                "payment updated",
+                metadata: [
+                    "session": "\(sessionId)", "transfer": "\(transfer.id)", "state": "\(transfer.state.rawValue)",
+                    "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                ])
+        case .unchanged where boundTo == nil && transfer.state != .removed:
+            logger.info(
+                "transfer matches no session",
+                metadata: ["transfer": "\(transfer.id)", "network": "\(transfer.network)", "amount": "\(transfer.amount)"])
+        case .unchanged:
+            break
+        }
     }
 }

@@ -153,6 +153,18 @@ final class CheckoutFixture: @unchecked Sendable {
         return reply.json
     }
 
+    /// The checkout page's report of `tx` for `session`, signed (personal_sign) by devchain
+    /// account `signedBy` when given.
+    func claim(_ session: JSONObject, tx: TxHash, signedBy account: Int? = nil, network: String = "devnet") async throws -> Reply {
+        var body = #"{"client_secret":"\#(session.string("client_secret")!)","tx_hash":"\#(tx.hex)","network":"\#(network)""#
+        if let account {
+            let message = CheckoutClaim.message(session: session.id, network: network, transaction: tx)
+            let signature = chain.keys[account].signPersonalMessage(Array(message.utf8)).rsv
+            body += #","signature":"\#(Hex.encode(signature))""#
+        }
+        return try await call(.post, "/checkout/\(session.id)/transactions", body: body + "}", key: .some(nil))
+    }
+
     func session(_ id: String) async throws -> JSONObject {
         try await call(.get, "/v1/payment_sessions/\(id)").json
     }

@@ -21,7 +21,10 @@ import Testing
 
                 let first = try await migrator.migrate()
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
-                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes"])
+                #expect(
+                    first.applied.map(\.name) == [
+                        "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
+                    ])
                 #expect(first.current == Migration.bundled.last?.version)
 
                 let recorded = try await migrator.applied()
@@ -34,9 +37,10 @@ import Testing
                 #expect(
                     tables == [
                         "address_balances", "api_keys", "chain_transfers", "checkout_claims", "idempotency_keys", "merchant_addresses",
-                        "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions", "schema_migrations",
-                        "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
-                        "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
+                        "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases", "outbox_events",
+                        "payment_sessions", "reserved_amounts", "schema_migrations", "session_options", "session_payments",
+                        "transfer_changes", "watch_generations", "watched_addresses", "webhook_attempts", "webhook_deliveries",
+                        "webhook_endpoints",
                     ])
 
                 // Running again is a no-op.
