@@ -162,15 +162,23 @@ public actor ChainMonitor {
             case .block(let number): next = number
             }
         }
+        var ranges = true
         while next <= head {
             let deepEnd = head >= UInt64(configuration.windowSize) ? head - UInt64(configuration.windowSize) : 0
-            if deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
+            if ranges, deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
                 let end = min(deepEnd, next + max(1, configuration.catchUpChunk) - 1)
-                if try await catchUp(from: next, to: end, head: head) {
-                    next = end + 1
-                } else {
-                    report.reorgs += 1
-                    next = (window.tip?.number ?? next - 1) + 1
+                do {
+                    if try await catchUp(from: next, to: end, head: head) {
+                        next = end + 1
+                    } else {
+                        report.reorgs += 1
+                        next = (window.tip?.number ?? next - 1) + 1
+                    }
+                } catch let error as RPCFailure {
+                    // The providers' ranges could not be reconciled (a lying provider beside one
+                    // honest one): block by block, where each block's logs can be proven.
+                    logger.warning("ranged catch-up failed; going block by block", metadata: ["network": "\(name)", "error": "\(error)"])
+                    ranges = false
                 }
                 continue
             }

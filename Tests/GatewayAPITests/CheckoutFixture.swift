@@ -178,6 +178,13 @@ final class CheckoutFixture: @unchecked Sendable {
         return out
     }
 
+    /// The name of the fixture's database.
+    func databaseName() async throws -> String {
+        let rows = try await client.query("SELECT current_database()::text", logger: Self.logger)
+        for try await name in rows.decode(String.self) { return name }
+        throw FixtureError("no current database")
+    }
+
     func execute(_ sql: String) async throws {
         try await client.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger)
     }

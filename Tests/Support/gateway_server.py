@@ -71,9 +71,14 @@ class GatewayServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "gateway.log"
         self.log = open(self.log_path, "w")
+        self.extra_args = list(extra_args or [])
+        self.start()
+
+    def start(self) -> None:
+        """Starts `gateway serve` (again) and waits for it to answer."""
         self.process = subprocess.Popen(
             [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--devchain-info", str(self.chain.info_path),
-             "--public-url", self.url, "--rate-limit", "0", "--rate-limit-create", "0", *(extra_args or [])],
+             "--public-url", self.url, "--rate-limit", "0", "--rate-limit-create", "0", "--skip-migrations", *self.extra_args],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + START_TIMEOUT
@@ -87,6 +92,11 @@ class GatewayServer:
                 pass
             time.sleep(0.2)
         raise RuntimeError("gateway serve did not answer /health in time")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies wherever it is, as in a crash."""
+        self.process.kill()
+        self.process.wait()
 
     def run_cli(self, *args: str) -> Any:
         out = subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True)
