@@ -219,6 +219,7 @@ struct CheckoutPage {
             "decimals": option.decimals,
             "uri": option.paymentRequest.uri,
             "confirmations_required": option.confirmations,
+            "remaining_due": session.remainderDue(option).map { AmountText.format($0, scale: option.decimals) } ?? "",
         ]
     }
 
@@ -239,6 +240,10 @@ struct CheckoutPage {
                 "expires_at": .string(session.expiresAt.rfc3339),
                 "success_url": .string(session.successURL),
                 "cancel_url": .string(session.cancelURL),
+                "remaining_due": .array(
+                    session.options.map { option in
+                        .string(session.remainderDue(option).map { AmountText.format($0, scale: option.decimals) })
+                    }),
                 "payments": .array(
                     session.payments.map { payment in
                         .object(
