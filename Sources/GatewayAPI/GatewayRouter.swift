@@ -8,11 +8,14 @@ import NIOCore
 /// the public checkout.
 public enum GatewayRouter {
     public static func make(
-        stores: APIStores, configuration: APIConfiguration = APIConfiguration(),
+        stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
+        availability: Availability? = nil,
         metrics: (@Sendable () -> [UInt8])? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestIdAndErrorMiddleware())
+        router.add(middleware: AvailabilityMiddleware(availability: availability, timeout: configuration.requestTimeout))
+        let limiter = RateLimiter()
 
         router.get("health") { _, _ in
             let networks = await health()
@@ -51,11 +54,13 @@ public enum GatewayRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
         }
 
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: RateLimiter(), configuration: configuration))
-        let merchantRoutes = MerchantRoutes(stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: limiter, configuration: configuration))
+        let merchantRoutes = MerchantRoutes(
+            stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets,
+            maxWebhookEndpoints: configuration.maxWebhookEndpoints)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
-        try CheckoutRoutes(sessions: stores.sessions, configuration: configuration).register(on: router)
+        try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
         return router
     }
 }

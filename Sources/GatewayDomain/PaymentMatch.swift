@@ -12,7 +12,8 @@
 ///    option paying that token to that address, and existed when the transfer was mined.
 ///
 /// A claim without the sender's signature binds nothing: the transfer stays unmatched and the
-/// merchant sees the claim beside it, to attach it if they agree.
+/// merchant sees the claim beside it, to attach it if they agree. A session that already has
+/// ``PaymentSession/maxPayments`` payments takes no more.
 public enum PaymentMatch {
     public enum Reason: String, Sendable, Hashable {
         case amountDue = "amount_due"
@@ -35,6 +36,7 @@ public enum PaymentMatch {
 
     public static func decide(_ transfer: ChainTransfer, candidates: [PaymentSession]) -> Decision? {
         guard transfer.state != .removed else { return nil }
+        let candidates = candidates.filter(\.acceptsMorePayments)
         for session in candidates {
             if let held = session.reservation(network: transfer.network, token: transfer.token, to: transfer.to, amount: transfer.amount),
                 session.option(network: transfer.network, token: transfer.token, to: transfer.to) != nil

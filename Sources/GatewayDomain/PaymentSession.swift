@@ -182,6 +182,14 @@ public struct PaymentSession: Sendable, Hashable {
         self.reservations = reservations
     }
 
+    /// Payments one session takes at most: beyond, transfers stay unmatched for the merchant to
+    /// see, so that one transaction of thousands of tiny transfers cannot make every event about
+    /// the session (which carries its payments) grow without bound.
+    public static let maxPayments = 100
+
+    /// Whether the session can take another payment.
+    public var acceptsMorePayments: Bool { payments.count < Self.maxPayments }
+
     public static func == (lhs: PaymentSession, rhs: PaymentSession) -> Bool { lhs.id == rhs.id && lhs.state == rhs.state }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
 

@@ -21,6 +21,10 @@ public struct GatewayApp: Sendable {
     public let monitorStore: PostgresMonitorStore
     public let matcher: SessionMatcher
     public let clock: SessionClock
+    /// Change notices from the database, for everyone who waits on them.
+    public let changes: ChangeHub
+    /// Whether the database answers (a probe keeps it current while the app runs).
+    public let availability: Availability
     /// The HTTP routes, built once.
     public let responder: RouterResponder<APIContext>
     let logger: Logger
@@ -44,11 +48,18 @@ public struct GatewayApp: Sendable {
             transfers: TransferStore(client: client, networks: payable, logger: logger),
             idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger))
         monitorStore = PostgresMonitorStore(client: client, logger: logger)
+        let changes = ChangeHub()
+        let availability = Availability()
+        self.changes = changes
+        self.availability = availability
         matcher = SessionMatcher(
-            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, logger: logger)
+            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
+            logger: logger)
         clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
         let chains = self.chains
-        responder = try GatewayRouter.make(stores: stores, configuration: configuration.api, metrics: metrics) {
+        responder = try GatewayRouter.make(
+            stores: stores, configuration: configuration.api, changes: changes, availability: availability, metrics: metrics
+        ) {
             await Self.health(chains: chains, client: client, logger: logger)
         }.buildResponder()
     }
@@ -74,7 +85,12 @@ public struct GatewayApp: Sendable {
     /// database pool first, the HTTP server last, so that on SIGTERM no request arrives while
     /// the workers finish and the pool outlives them all.
     public func services() -> [any Service] {
-        var services: [any Service] = [client]
+        var services: [any Service] = [
+            client, ChangeFeed(hub: changes, client: client, logger: logger),
+            DatabaseProbe(
+                client: client, availability: availability, interval: configuration.databaseProbeInterval,
+                timeout: configuration.databaseProbeTimeout, logger: logger),
+        ]
         let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         for chain in chains {
             let app = self
@@ -86,7 +102,7 @@ public struct GatewayApp: Sendable {
         services.append(matcher)
         services.append(clock)
         for _ in 0..<configuration.webhookWorkers {
-            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, logger: logger))
+            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, changes: changes, logger: logger))
         }
         let publicURL = configuration.resolvedPublicURL
         let logger = self.logger
@@ -105,10 +121,11 @@ public struct GatewayApp: Sendable {
     /// Runs every service until SIGTERM or SIGINT, then stops them in order.
     public func run() async throws {
         warnAboutTrust()
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(
+            services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+        group.maximumCancellationDuration = configuration.shutdownCancellationPeriod
+        try await ServiceGroup(configuration: group).run()
     }
 
     static func health(chains: [Chain], client: PostgresClient, logger: Logger) async -> [NetworkHealth] {

@@ -14,30 +14,45 @@ import ServiceLifecycle
 /// side by side.
 public struct SessionMatcher: Service {
     public let sessions: SessionStore
+    /// The longest an idle matcher waits when no change notice arrives.
     public let interval: Duration
     public let batchSize: Int
+    /// Wakes the matcher when the monitor queues changes.
+    let changes: ChangeHub?
     let logger: Logger
 
     public init(
-        sessions: SessionStore, interval: Duration = .milliseconds(250), batchSize: Int = 200,
+        sessions: SessionStore, interval: Duration = .seconds(1), batchSize: Int = 200, changes: ChangeHub? = nil,
         logger: Logger = Logger(label: "gateway.matcher")
     ) {
         self.sessions = sessions
         self.interval = interval
         self.batchSize = batchSize
+        self.changes = changes
         self.logger = logger
     }
 
     public func run() async throws {
+        var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let mark = await changes?.mark() ?? 0
             do {
                 try await drain()
+                failures = 0
             } catch is CancellationError {
                 return
             } catch {
+                failures += 1
                 logger.error("matcher pass failed; retrying", metadata: ["error": "\(describeDatabaseError(error))"])
+                // Backs off while the database is away, then resumes by itself.
+                try? await Task.sleep(for: min(interval * (1 << min(failures, 4)), .seconds(15)))
+                continue
             }
-            try? await Task.sleep(for: interval)
+            if let changes {
+                await changes.wait(for: [.transfers], after: mark, timeout: interval)
+            } else {
+                try? await Task.sleep(for: interval)
+            }
         }
     }
 

@@ -62,12 +62,7 @@ final class CheckoutFixture: @unchecked Sendable {
         var gateway = GatewayConfiguration()
         gateway.publicURL = "https://pay.example"
         gateway.lateWindowSeconds = Int64(lateWindowSeconds)
-        var api = configuration ?? APIConfiguration()
-        if configuration == nil {
-            api.rateLimit = 0
-            api.createRateLimit = 0
-        }
-        gateway.api = api
+        gateway.api = configuration ?? APIConfiguration.unlimited
         app = try GatewayApp(configuration: gateway, client: client, chains: [devnetChain, liveChain], logger: Self.logger)
         monitor = app.makeMonitor(devnetChain)
 

@@ -76,6 +76,13 @@ import Testing
             name: "a transfer that left the chain matches nothing", transfer: Build.transfer(amount: 12_500_001, state: .removed),
             candidates: [Build.session("ps_a")], expected: nil),
         Case(name: "no candidate, no match", transfer: Build.transfer(amount: 12_500_001), candidates: [], expected: nil),
+        Case(
+            name: "a session with the most payments it takes takes no more", transfer: Build.transfer(amount: 2_500_001),
+            candidates: [
+                Build.session(
+                    "ps_a", payments: (0..<Int64(PaymentSession.maxPayments)).map { Build.payment(1, id: 1_000 + $0) }, remainder: 2_500_001
+                )
+            ], expected: nil),
     ]
 
     @Test(arguments: cases)

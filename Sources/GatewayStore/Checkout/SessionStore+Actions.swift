@@ -38,6 +38,9 @@ extension SessionStore {
             guard session.status != .canceled else {
                 throw RequestError(.conflict, code: "session_canceled", "a canceled session takes no payments")
             }
+            guard session.acceptsMorePayments else {
+                throw RequestError(.conflict, code: "payments_limit", "a session takes at most \(PaymentSession.maxPayments) payments")
+            }
             let candidates = try await transfers(txHash: txHash, logIndex: logIndex, on: connection)
             // Only a transfer to this session's options counts: it is to the merchant's own address.
             guard

@@ -38,9 +38,12 @@ public struct SessionStore: Sendable {
 
     // MARK: Creating
 
-    /// Stores a planned session: picks one offset free in every option (the partial unique
-    /// index decides races), and writes `payment.created`, all in one transaction.
-    public func create(merchantId: String, livemode: Bool, plan: SessionPlan) async throws -> PaymentSession {
+    /// Stores a planned session: picks one offset free in every option (the amounts held decide
+    /// races), and writes `payment.created` and, when the request carried an idempotency key,
+    /// the response to replay, all in one transaction.
+    public func create(
+        merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
+    ) async throws -> PaymentSession {
         let id = ObjectID.make("ps")
         let clientSecret = ObjectID.make("cs")
         let metadataJSON = JSONValue.object(
@@ -61,6 +64,7 @@ public struct SessionStore: Sendable {
                 throw StoreError.corruptRow(table: "payment_sessions", reason: "\(id) vanished")
             }
             try await writeEvents([(session, [.created])], on: connection)
+            try await idempotency?.store(status: 201, body: Array(json(session).serialized.utf8), on: connection, logger: logger)
             return session
         }
     }

@@ -79,3 +79,19 @@ extension StoreError: StopsMonitor {
         return false
     }
 }
+
+/// Whether `error` means the database cannot be reached right now (refused or dropped
+/// connections, a pool that gave up connecting), as opposed to a query it refused.
+public func isDatabaseUnavailable(_ error: any Error) -> Bool {
+    if let error = error as? PSQLError {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .poolClosed: return true
+        default: return error.serverInfo?[.sqlState].map { $0.hasPrefix("57P") || $0.hasPrefix("08") } ?? false
+        }
+    }
+    if let error = error as? PostgresTransactionError {
+        return (error.closureError ?? error.beginError ?? error.commitError).map(isDatabaseUnavailable) ?? false
+    }
+    // The pool's own errors (its connection circuit breaker tripped, for one).
+    return String(reflecting: type(of: error)).contains("ConnectionPoolError")
+}
