@@ -97,6 +97,15 @@ import Testing
         let unmatched = try await f.call(.get, "/v1/transfers?matched=false&limit=100").json
         #expect(unmatched["data"]?.array?.count == 100)
         #expect(unmatched["has_more"] == .bool(true))
+        // Every event carries the whole session: the cap keeps each payload small.
+        let sizes = try await f.client.query(
+            "SELECT count(*)::int, max(octet_length(payload::text))::int FROM outbox_events WHERE payload -> 'data' -> 'object' ->> 'id' = \(session.id)",
+            logger: CheckoutFixture.logger)
+        for try await (count, largest) in sizes.decode((Int, Int).self) {
+            #expect(count >= 2)
+            #expect(largest < 64 * 1024, "the largest event is \(largest) bytes")
+            print("events of the capped session: \(count), the largest \(largest) bytes")
+        }
         // The API still answers everyone else.
         #expect(try await f.call(.get, "/v1/merchant").status == 200)
     }
