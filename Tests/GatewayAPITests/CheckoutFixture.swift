@@ -63,6 +63,9 @@ final class CheckoutFixture: @unchecked Sendable {
         gateway.publicURL = "https://pay.example"
         gateway.lateWindowSeconds = Int64(lateWindowSeconds)
         gateway.api = configuration ?? APIConfiguration.unlimited
+        // A loaded test machine (parallel suites, devchains) can be slow; the deadline is not
+        // what these tests check.
+        gateway.api.requestTimeout = .seconds(120)
         app = try GatewayApp(configuration: gateway, client: client, chains: [devnetChain, liveChain], logger: Self.logger)
         monitor = app.makeMonitor(devnetChain)
 

@@ -24,7 +24,7 @@ import Testing
                 #expect(
                     first.applied.map(\.name) == [
                         "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
-                        "0007_change_notices",
+                        "0007_change_notices", "0008_credential_notices",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 

@@ -12,6 +12,8 @@ public enum ChangeTopic: Hashable, Sendable {
     case outbox
     /// A network's monitor moved its checkpoint (confirmations changed).
     case checkpoint(String)
+    /// API keys, merchants or their addresses changed: cached reads of them are stale.
+    case credentials
 
     /// The topic a notification's payload names.
     init?(payload: String) {
@@ -19,6 +21,8 @@ public enum ChangeTopic: Hashable, Sendable {
             self = .transfers
         } else if payload == "outbox" {
             self = .outbox
+        } else if payload == "credentials" {
+            self = .credentials
         } else if payload.hasPrefix("session:") {
             self = .session(String(payload.dropFirst(8)))
         } else if payload.hasPrefix("checkpoint:") {
@@ -46,6 +50,9 @@ public actor ChangeHub {
     private var lastNotice: [ChangeTopic: UInt64] = [:]
     /// Bumped when the listener (re)connects: notices may have been missed.
     private var resetAt: UInt64 = 0
+    /// Whether a listener is connected: only then do notices arrive, and only then may reads be
+    /// cached (``CachedReads``).
+    private var listening = false
 
     public init() {}
 
@@ -83,6 +90,17 @@ public actor ChangeHub {
         for (id, waiter) in waiters where waiter.topics.contains(topic) { resume(id) }
     }
 
+    /// The sequence number of the last notice of `topic` (or of the last reconnection, when
+    /// notices may have been missed); nil while no listener is connected.
+    public func lastChange(of topic: ChangeTopic) -> UInt64? {
+        listening ? max(lastNotice[topic] ?? 0, resetAt) : nil
+    }
+
+    func setListening(_ value: Bool) {
+        listening = value
+        publishAll()
+    }
+
     /// Wakes everyone (the listener reconnected and may have missed notices).
     public func publishAll() {
         sequence += 1
@@ -99,13 +117,15 @@ public actor ChangeHub {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notices in
-                        self.publishAll()
+                        self.setListening(true)
                         for try await notice in notices {
                             if let topic = ChangeTopic(payload: notice.payload) { self.publish(topic) }
                         }
                     }
                 }
+                setListening(false)
             } catch {
+                setListening(false)
                 if Task.isCancelled { return }
                 logger.warning("change listener lost its connection; reconnecting", metadata: ["error": "\(describeDatabaseError(error))"])
             }
