@@ -119,12 +119,14 @@ public struct PaymentSession: Sendable, Hashable {
     public let payments: [Payment]
     /// Transactions the checkout page reported for this session.
     public let claims: [CheckoutClaim]
+    /// Returned by succeeded refunds, at the session's scale.
+    public let amountRefunded: UInt256
 
     public init(
         id: String, merchantId: String, livemode: Bool, status: SessionStatus, statusReason: String?, amount: String, currency: String,
         scale: Int, priceUnits: UInt256, offsetUnits: UInt64, description: String?, metadata: [(String, String)], successURL: String?,
         cancelURL: String?, clientSecret: String, expiresAt: Timestamp, timeline: SessionTimeline, createdAt: Timestamp,
-        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim]
+        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim], amountRefunded: UInt256 = .zero
     ) {
         self.id = id
         self.merchantId = merchantId
@@ -147,6 +149,7 @@ public struct PaymentSession: Sendable, Hashable {
         self.options = options
         self.payments = payments
         self.claims = claims
+        self.amountRefunded = amountRefunded
     }
 
     public static func == (lhs: PaymentSession, rhs: PaymentSession) -> Bool { lhs.id == rhs.id && lhs.state == rhs.state }
@@ -162,7 +165,7 @@ public struct PaymentSession: Sendable, Hashable {
         PaymentSessionState(
             amountDue: amountDueUnits, status: status,
             payments: payments.map { SessionPayment(key: $0.key, amount: $0.credited, state: $0.transfer.state, late: $0.late) },
-            reason: statusReason)
+            reason: statusReason, amountRefunded: amountRefunded)
     }
 
     public func format(_ units: UInt256) -> String { AmountText.format(units, scale: scale) }
@@ -199,6 +202,7 @@ public struct PaymentSession: Sendable, Hashable {
             currency: currency, scale: scale, priceUnits: priceUnits, offsetUnits: offsetUnits, description: description,
             metadata: metadata, successURL: successURL, cancelURL: cancelURL, clientSecret: clientSecret, expiresAt: expiresAt,
             timeline: timeline.after(previous: status, status: state.status, now: now, lateWindowSeconds: lateWindowSeconds),
-            createdAt: createdAt, options: options, payments: payments, claims: claims ?? self.claims)
+            createdAt: createdAt, options: options, payments: payments, claims: claims ?? self.claims,
+            amountRefunded: state.amountRefunded)
     }
 }
