@@ -35,12 +35,7 @@ struct CheckoutRoutes {
             let selected = QueryParameters(request)["option"].flatMap { Int($0) } ?? 0
             let page = CheckoutPage(session: session, merchantName: merchantName, selected: selected)
             let html = template.render(page.context)
-            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
-            headers[.contentSecurityPolicy] =
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-            headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            return Response(status: .ok, headers: HTMLPageHeaders.fields, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
@@ -172,6 +167,8 @@ struct CheckoutPage {
             "is_expired": status == .expired,
             "is_canceled": status == .canceled,
             "is_failed": status == .failed,
+            "is_refunded": status == .refunded,
+            "is_partially_refunded": status == .partiallyRefunded,
             "is_open": status == .pending || status == .confirming,
             "has_late": !session.amountLate.isZero,
             "options": options,

@@ -4,8 +4,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1` and
-/// the public checkout.
+/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1`, the
+/// public checkout and the customers' refund pages.
 public enum GatewayRouter {
     public static func make(
         stores: APIStores, configuration: APIConfiguration = APIConfiguration(),
@@ -48,7 +48,9 @@ public enum GatewayRouter {
         let merchantRoutes = MerchantRoutes(stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
+        merchantRoutes.registerRefunds(on: v1)
         try CheckoutRoutes(sessions: stores.sessions, configuration: configuration).register(on: router)
+        try RefundPageRoutes(refunds: stores.refunds).register(on: router)
         return router
     }
 }

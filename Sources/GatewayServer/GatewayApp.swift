@@ -20,29 +20,45 @@ public struct GatewayApp: Sendable {
     public let monitorStore: PostgresMonitorStore
     public let matcher: SessionMatcher
     public let clock: SessionClock
+    /// One refund sender per network with an unlocked hot wallet.
+    public let senders: [RefundSender]
     /// The HTTP routes, built once.
     public let responder: RouterResponder<APIContext>
     let logger: Logger
 
     /// Builds the gateway on `client` (which the caller's service group or task runs) for
-    /// `chains`; `metrics` renders `/metrics` when given.
+    /// `chains`, signing refunds with `hotWallets` (one per network at most); `metrics` renders
+    /// `/metrics` when given.
     public init(
-        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], metrics: (@Sendable () -> [UInt8])? = nil,
-        logger: Logger
+        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], hotWallets: [HotWallet] = [],
+        metrics: (@Sendable () -> [UInt8])? = nil, logger: Logger
     ) throws {
         self.configuration = configuration
         self.client = client
         self.chains = chains
         self.logger = logger
         let payable = chains.map { Self.payable($0) }
+        let sessions = SessionStore(
+            client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
+            lateWindowSeconds: configuration.lateWindowSeconds, logger: logger)
+        let wallets = Dictionary(hotWallets.map { ($0.network, $0) }, uniquingKeysWith: { first, _ in first })
+        let refunds = RefundStore(
+            client: client, sessions: sessions, limits: configuration.refunds.limits, hotWallets: wallets.mapValues(\.address),
+            logger: logger)
         stores = APIStores(
             merchants: MerchantStore(client: client, logger: logger), keys: APIKeyStore(client: client, logger: logger),
-            sessions: SessionStore(
-                client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
-                lateWindowSeconds: configuration.lateWindowSeconds, logger: logger),
-            transfers: TransferStore(client: client, networks: payable, logger: logger),
-            idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger))
+            sessions: sessions, transfers: TransferStore(client: client, networks: payable, logger: logger),
+            idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger),
+            refunds: refunds)
         monitorStore = PostgresMonitorStore(client: client, logger: logger)
+        let monitorStore = self.monitorStore
+        senders = chains.compactMap { chain in
+            wallets[chain.network.name].map { wallet in
+                RefundSender(
+                    chain: chain, wallet: wallet, refunds: refunds, balances: monitorStore, configuration: configuration.refunds,
+                    client: client, retryDelay: configuration.monitorRetryDelay, logger: logger)
+            }
+        }
         matcher = SessionMatcher(
             sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, logger: logger)
         clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
@@ -82,6 +98,7 @@ public struct GatewayApp: Sendable {
         }
         services.append(matcher)
         services.append(clock)
+        services += senders as [any Service]
         for _ in 0..<configuration.webhookWorkers {
             services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, logger: logger))
         }

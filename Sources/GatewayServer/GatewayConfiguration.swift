@@ -29,6 +29,8 @@ public struct GatewayConfiguration: Sendable {
     public var monitorRetryDelay: Duration = .seconds(5)
     /// The networks to serve, each with its providers.
     public var networks: [NetworkSelection] = []
+    /// Refund limits, fee rules per network and the senders' pace.
+    public var refunds = RefundConfiguration()
 
     public init() {}
 

@@ -21,7 +21,10 @@ import Testing
 
                 let first = try await migrator.migrate()
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
-                #expect(first.applied.map(\.name) == ["0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes"])
+                #expect(
+                    first.applied.map(\.name) == [
+                        "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0006_refunds",
+                    ])
                 #expect(first.current == Migration.bundled.last?.version)
 
                 let recorded = try await migrator.applied()
@@ -33,10 +36,10 @@ import Testing
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 #expect(
                     tables == [
-                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "idempotency_keys", "merchant_addresses",
-                        "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions", "schema_migrations",
-                        "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
-                        "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
+                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "hot_wallet_nonces", "idempotency_keys",
+                        "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions",
+                        "refund_attempts", "refunds", "schema_migrations", "session_options", "session_payments", "transfer_changes",
+                        "watch_generations", "watched_addresses", "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
                     ])
 
                 // Running again is a no-op.
