@@ -125,7 +125,10 @@ public actor RefundSender: Service {
         let mined = nonces.filter { $0.state == .mined }
         if !mined.isEmpty {
             let finalized = chain.network.finality == .depthAndFinalized ? try await pool.finalizedBlock()?.number : nil
-            for nonce in mined { try await checkFinality(nonce, head: head, finalized: finalized, summary: &summary) }
+            var canonical: [UInt64: BlockHash?] = [:]
+            for nonce in mined {
+                try await checkFinality(nonce, head: head, finalized: finalized, canonical: &canonical, summary: &summary)
+            }
         }
 
         let ready = try await refunds.readyToSign(network: network, limit: configuration.batchSize)
@@ -192,6 +195,10 @@ public actor RefundSender: Service {
                 guard !nonce.everSent else { return }
                 try await refunds.abandonNonce(network: network, wallet: address, nonce: nonce.nonce)
                 logger.error("refund transaction refused by every provider; filling its nonce", metadata: ["nonce": "\(nonce.nonce)"])
+            } else if let refused = try? SignedTransaction.decode(raw: newest.raw), refused.transaction.to == address {
+                // The filler itself was refused: an operator must look; signing more would not help.
+                logger.error("nonce filler refused by every provider", metadata: ["nonce": "\(nonce.nonce)"])
+                return
             }
             let fees = try await marketFees(&market)
             try await replace(nonce, newest: newest, filler: true, fees: fees, head: head, summary: &summary)
@@ -292,9 +299,19 @@ public actor RefundSender: Service {
     }
 
     /// A mined nonce: still canonical and final, still waiting, or reorged out.
-    func checkFinality(_ nonce: RefundStore.WalletNonce, head: UInt64, finalized: UInt64?, summary: inout PassSummary) async throws {
+    /// `canonical` keeps the hashes read in this pass by height: refunds mined together cost one read.
+    func checkFinality(
+        _ nonce: RefundStore.WalletNonce, head: UInt64, finalized: UInt64?, canonical hashes: inout [UInt64: BlockHash?],
+        summary: inout PassSummary
+    ) async throws {
         guard let blockNumber = nonce.blockNumber, let blockHash = nonce.blockHash else { return }
-        let canonical = try await pool.quorumRead(.block(.number(blockNumber)), parse: RPCParse.block)?.hash
+        let canonical: BlockHash?
+        if let known = hashes[blockNumber] {
+            canonical = known
+        } else {
+            canonical = try await pool.quorumRead(.block(.number(blockNumber)), parse: RPCParse.block)?.hash
+            hashes[blockNumber] = canonical
+        }
         let verdict = RefundFinality.decide(
             minedBlock: blockNumber, minedHash: blockHash, canonicalHash: canonical, head: head, confirmations: chain.network.confirmations,
             finalized: finalized, needsFinalized: chain.network.finality == .depthAndFinalized)
@@ -328,6 +345,7 @@ public actor RefundSender: Service {
         var walletRecent = try await refunds.walletRecentTotal(network: network, wallet: address)
         let currentMarket = try await currentMarket(&market)
         let pending = try await pool.quorumRead(.transactionCount(address, .pending), parse: RPCParse.uint64)
+        let estimates = await estimateGas(ready)
         for refund in ready {
             guard let destination = refund.destination else { continue }
             let units = UnitAmount(baseUnits: refund.amount, decimals: refund.asset.decimals)
@@ -351,9 +369,12 @@ public actor RefundSender: Service {
             }
             let data = ERC20.transferCallData(to: destination, amount: refund.amount)
             let estimate: UInt64
-            do {
-                estimate = try await pool.read(.estimateGas(from: address, to: token, data: data), parse: RPCParse.uint64)
-            } catch {
+            switch estimates[refund.id] {
+            case nil:
+                continue
+            case .success(let value)?:
+                estimate = value
+            case .failure(let error)?:
                 if error.disposition == .final {
                     logger.error("refund transfer would revert", metadata: ["refund": "\(refund.id)", "error": "\(error)"])
                     try await refunds.failUnsigned(refund.id, reason: .simulationReverted)
@@ -396,6 +417,43 @@ public actor RefundSender: Service {
                 "refund signed", metadata: ["refund": "\(refund.id)", "nonce": "\(nonce)", "tx": "\(signed.hash)", "fees": "\(fees)"])
             try await send(signed.asAttempt, head: head)
             summary.sent += 1
+        }
+    }
+
+    /// `eth_estimateGas` of each refund's transfer, asked eight at a time: with hosted providers
+    /// a batch of refunds then costs a few round trips, not one per refund.
+    func estimateGas(_ ready: [Refund]) async -> [String: Result<UInt64, RPCFailure>] {
+        let calls = ready.compactMap { refund -> (String, RPCCall)? in
+            guard let destination = refund.destination else { return nil }
+            return (
+                refund.id,
+                .estimateGas(
+                    from: address, to: refund.asset.tokenAddress, data: ERC20.transferCallData(to: destination, amount: refund.amount))
+            )
+        }
+        let pool = self.pool
+        return await withTaskGroup(of: (String, Result<UInt64, RPCFailure>).self) { group in
+            var pending = calls.makeIterator()
+            func start(_ next: (String, RPCCall)?) -> Bool {
+                guard let (id, call) = next else { return false }
+                group.addTask {
+                    do throws(RPCFailure) {
+                        return (id, .success(try await pool.read(call, parse: RPCParse.uint64)))
+                    } catch {
+                        return (id, .failure(error))
+                    }
+                }
+                return true
+            }
+            for _ in 0..<8 {
+                guard start(pending.next()) else { break }
+            }
+            var out: [String: Result<UInt64, RPCFailure>] = [:]
+            for await (id, result) in group {
+                out[id] = result
+                _ = start(pending.next())
+            }
+            return out
         }
     }
 

@@ -303,6 +303,39 @@ struct RefundFlowTests {
         }
     }
 
+    @Test("a transaction every provider refuses for good fails its refund, and its nonce is filled, never left as a gap")
+    func refusedNonceIsFilled() async throws {
+        let (f, key) = try await CheckoutFixture.withHotWallet()
+        let session = try await f.completedSession()
+        let refused = try await f.createRefund(#"{"payment_session":"\#(session.id)","amount":"1.00","destination":"payer"}"#).json
+        // Written ahead with less gas than any transaction needs: the node refuses it ("intrinsic gas too low").
+        let tx = Transaction(
+            type: .dynamicFee, chainId: f.chain.chainId, nonce: 0, maxPriorityFeePerGas: 2_000_000_000, maxFeePerGas: 50_000_000_000,
+            gasLimit: 20_000, to: f.chain.usdc, data: ERC20.transferCallData(to: f.chain.keys[1].address, amount: 1_000_000))
+        let signed = tx.signed(with: key)
+        _ = try await f.app.stores.refunds.reserveAndWrite(
+            refundId: refused.id, network: "devnet", wallet: key.address, pendingCount: 0, checkpoint: { _ in },
+            sign: { _ in
+                RefundStore.SignedAttempt(
+                    raw: signed.raw, hash: signed.hash, gasLimit: 20_000, fees: Fees(tip: 2_000_000_000, maxFee: 50_000_000_000))
+            })
+        let next = try await f.createRefund(#"{"payment_session":"\#(session.id)","amount":"2.00","destination":"payer"}"#).json
+        let failed = try await f.drive(refused.id, to: "failed")
+        #expect(failed.string("status_reason") == "rejected")
+        #expect(try await f.events(of: refused.id) == ["refund.created", "refund.failed"])
+        try await f.drive(next.id, to: "succeeded")
+        // Nonce 0 holds a zero-value transaction to the wallet itself; the next refund is nonce 1.
+        #expect(try await f.attempts(of: next.id).map(\.nonce) == [1])
+        let rows = try await f.client.query(
+            "SELECT a.raw FROM refund_attempts a WHERE a.nonce = 0 ORDER BY a.attempt", logger: CheckoutFixture.logger)
+        let attempts = try await rows.decode(Data.self).all().map { try SignedTransaction.decode(raw: Array($0)) }
+        #expect(attempts.count == 2)
+        #expect(attempts.last?.transaction.to == key.address)
+        #expect(attempts.last?.transaction.value == .zero)
+        #expect(attempts.last?.transaction.data == [])
+        #expect(try await f.chain.client().request(.transactionCount(key.address, .latest), parse: RPCParse.uint64) == 2)
+    }
+
     @Test("a mined refund whose block is reorged out goes back to pending, is sent again and succeeds")
     func reorg() async throws {
         let (f, _) = try await CheckoutFixture.withHotWallet(confirmations: 3)
