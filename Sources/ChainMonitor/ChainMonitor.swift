@@ -116,6 +116,10 @@ public actor ChainMonitor {
                 logger.critical("monitor stopped", metadata: ["network": "\(name)", "error": "\(error)"])
                 continuation?.finish()
                 throw error
+            } catch let error as any StopsMonitor where error.stopsMonitor {
+                logger.critical("monitor stopped", metadata: ["network": "\(name)", "error": "\(error)"])
+                continuation?.finish()
+                throw error
             } catch {
                 failures += 1
                 logger.warning("poll failed; retrying", metadata: ["network": "\(name)", "error": "\(error)", "failures": "\(failures)"])
@@ -133,13 +137,14 @@ public actor ChainMonitor {
         var report = PollReport()
         let callsBefore = await pool.callCount
         if !loaded {
+            if let reason = try await store.haltReason(network: name) { throw MonitorError.halted(network: name, reason: reason) }
             window = ReorgWindow(blocks: try await store.loadWindow(network: name), capacity: configuration.windowSize)
             loaded = true
         }
         try await refreshWatchList()
         guard let head = await pool.refreshHeads() else { throw MonitorError.noHead(name) }
         report.head = head
-        Gauge(label: "monitor_head", dimensions: [("network", name)]).record(Int64(head))
+        Gauge(label: "monitor_head", dimensions: [("network", name)]).record(Int64(clamping: head))
 
         // A longer new chain shows itself by the next block's parent hash; a chain that is not
         // longer than ours is caught by comparing the block at the head's height.
@@ -157,12 +162,24 @@ public actor ChainMonitor {
             case .block(let number): next = number
             }
         }
+        var ranges = true
         while next <= head {
             let deepEnd = head >= UInt64(configuration.windowSize) ? head - UInt64(configuration.windowSize) : 0
-            if deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
+            if ranges, deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
                 let end = min(deepEnd, next + max(1, configuration.catchUpChunk) - 1)
-                try await catchUp(from: next, to: end, head: head)
-                next = end + 1
+                do {
+                    if try await catchUp(from: next, to: end, head: head) {
+                        next = end + 1
+                    } else {
+                        report.reorgs += 1
+                        next = (window.tip?.number ?? next - 1) + 1
+                    }
+                } catch let error as RPCFailure {
+                    // The providers' ranges could not be reconciled (a lying provider beside one
+                    // honest one): block by block, where each block's logs can be proven.
+                    logger.warning("ranged catch-up failed; going block by block", metadata: ["network": "\(name)", "error": "\(error)"])
+                    ranges = false
+                }
                 continue
             }
             let calls = await pool.callCount
@@ -181,7 +198,7 @@ public actor ChainMonitor {
         }
         report.tip = window.tip?.number
         if let tip = window.tip?.number {
-            Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(head) - Int64(tip))
+            Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, tip)))
             try await updateConfirmations(tip: tip)
         }
         try await refreshBalancesIfDue(head: head)
@@ -209,8 +226,9 @@ public actor ChainMonitor {
         switch window.fit(ref) {
         case .extends:
             let logs = try await pool.transferLogs(in: block, tokens: tokens, to: [])
-            let observed = logs.compactMap { observedTransfer($0) }
-            let stored = try await store.commitBlock(network: name, block: ref, transfers: observed, windowSize: configuration.windowSize)
+            let observed = logs.compactMap { observedTransfer($0, blockTimestamp: block.timestamp) }
+            let stored = try await store.commitBlock(
+                network: name, block: ref, blockTimestamp: block.timestamp, transfers: observed, windowSize: configuration.windowSize)
             window.append(ref)
             for row in stored { publish(.seen, row.transfer, confirmations: 1) }
             return .processed
@@ -223,26 +241,24 @@ public actor ChainMonitor {
     }
 
     /// A log as a transfer to a watched address of a watched token, or nil.
-    func observedTransfer(_ log: RPCLog) -> ObservedTransfer? {
+    func observedTransfer(_ log: RPCLog, blockTimestamp: UInt64?) -> ObservedTransfer? {
         guard let transfer = log.transfer, watched.contains(transfer.to), tokens.contains(log.address) else { return nil }
         return ObservedTransfer(
             chainId: configuration.network.chainId, blockNumber: log.blockNumber, blockHash: log.blockHash,
             transactionHash: log.transactionHash, logIndex: log.logIndex, token: log.address, from: transfer.from, to: transfer.to,
-            amount: transfer.amount)
+            amount: transfer.amount, blockTimestamp: blockTimestamp)
     }
 
     /// Walks back from `number` by comparing the chain's blocks with the window until they
     /// agree (the common ancestor), then rolls the store and the window back to it. Only a
     /// different hash counts as evidence; a block the providers do not return stops the walk
-    /// for this poll. A reorg deeper than the window stops the monitor (an operator must look).
+    /// for this poll. A reorg deeper than the window halts the monitor, persisted, until an
+    /// operator rewinds it (`gateway monitor rewind`): restarting must not absorb the reorg.
     func handleReorg(at number: UInt64) async throws {
         let oldTip = window.tip?.number ?? number
         var height = number
         while true {
-            guard let ours = window.block(at: height) else {
-                Counter(label: "monitor_deep_reorgs_total", dimensions: [("network", name)]).increment()
-                throw MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize)
-            }
+            guard let ours = window.block(at: height) else { try await haltDeepReorg() }
             guard let theirs = try await canonicalBlock(height) else { throw MonitorError.blockUnavailable(height) }
             if theirs.hash == ours.hash {
                 let removed = try await store.rollback(network: name, to: ours)
@@ -251,36 +267,87 @@ public actor ChainMonitor {
                 logger.warning(
                     "reorg", metadata: ["network": "\(name)", "ancestor": "\(ours)", "depth": "\(depth)", "removed": "\(removed.count)"])
                 Counter(label: "monitor_reorgs_total", dimensions: [("network", name)]).increment()
-                Recorder(label: "monitor_reorg_depth", dimensions: [("network", name)]).record(Int64(depth))
+                Recorder(label: "monitor_reorg_depth", dimensions: [("network", name)]).record(Int64(clamping: depth))
                 for row in removed {
                     lastReportedConfirmations[row.id] = nil
                     publish(.removed, row.transfer, confirmations: 0)
                 }
                 return
             }
-            guard height > 0 else { throw MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize) }
+            guard height > 0 else { try await haltDeepReorg() }
             height -= 1
         }
     }
 
-    /// Blocks older than the reorg window, read with ranged `eth_getLogs` (adaptive ranges),
+    /// Persists the halt, then stops.
+    func haltDeepReorg() async throws -> Never {
+        Counter(label: "monitor_deep_reorgs_total", dimensions: [("network", name)]).increment()
+        let error = MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize)
+        try await store.halt(network: name, reason: error.description)
+        throw error
+    }
+
+    /// Blocks older than the reorg window, read with ranged `eth_getLogs` (adaptive ranges) and
     /// recorded in one transaction with the checkpoint moved to `to`; progress is logged.
-    func catchUp(from: UInt64, to: UInt64, head: UInt64) async throws {
+    ///
+    /// Continuity is never assumed (CHAIN-RULES rule 12): the first block of the range must
+    /// build on our tip (else the chain reorganised while we were away: walk back first, and
+    /// return false), and every log's block hash must be the canonical hash at its height,
+    /// read from the providers. Returns true when the range was recorded.
+    func catchUp(from: UInt64, to: UInt64, head: UInt64) async throws -> Bool {
+        if let tip = window.tip, tip.number + 1 == from {
+            guard let first = try await fetchBlock(from) else { throw MonitorError.blockUnavailable(from) }
+            if first.parentHash != tip.hash {
+                try await handleReorg(at: tip.number)
+                return false
+            }
+        }
         guard let end = try await fetchBlock(to) else { throw MonitorError.blockUnavailable(to) }
+        let transfers = try await verifiedTransfers(from: from, to: to)
+        let stored = try await store.commitRange(
+            network: name, transfers: transfers, checkpoint: end.ref, checkpointTimestamp: end.timestamp)
+        window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
+        logger.info(
+            "catching up",
+            metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
+        Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, to)))
+        for row in stored {
+            publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
+        }
+        return true
+    }
+
+    /// Transfers to watched addresses in `from...to` from ranged `eth_getLogs`, each checked
+    /// against the canonical block at its height (which also gives its timestamp). A log whose
+    /// block is not the chain's block at that height fails the range, to be read again.
+    func verifiedTransfers(from: UInt64, to: UInt64) async throws -> [ObservedTransfer] {
         let recipients = watched.count <= 500 ? Array(watched) : []
         let tokens = self.tokens
         let logs = try await pool.logs(from: from, to: to) { start, stop in
             .transfers(.range(from: .number(start), to: .number(stop)), tokens: tokens, to: recipients)
         }
-        let stored = try await store.commitRange(network: name, transfers: logs.compactMap { observedTransfer($0) }, checkpoint: end.ref)
-        window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
-        logger.info(
-            "catching up",
-            metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
-        Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(head) - Int64(to))
-        for row in stored {
-            publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
+        let wanted = logs.filter { log in log.transfer.map { watched.contains($0.to) } ?? false && tokens.contains(log.address) }
+        var blocks: [UInt64: RPCBlock] = [:]
+        for number in Set(wanted.map(\.blockNumber)).sorted() {
+            guard let block = try await fetchBlock(number) else { throw MonitorError.blockUnavailable(number) }
+            blocks[number] = block
         }
+        return try wanted.compactMap { log in
+            guard let block = blocks[log.blockNumber], block.hash == log.blockHash else {
+                throw MonitorError.inconsistent(
+                    "log \(log.transactionHash)#\(log.logIndex) names a block that is not canonical at #\(log.blockNumber)")
+            }
+            return observedTransfer(log, blockTimestamp: block.timestamp)
+        }
+    }
+
+    /// Records transfers to watched addresses in `from...to`, behind the checkpoint (a backfill
+    /// of history): every log checked against the canonical block at its height. Returns the
+    /// rows that were new.
+    public func backfill(from: UInt64, to: UInt64) async throws -> [StoredTransfer] {
+        try await refreshWatchList()
+        return try await store.commitRange(
+            network: name, transfers: try await verifiedTransfers(from: from, to: to), checkpoint: nil, checkpointTimestamp: nil)
     }
 
     // MARK: Confirmations
@@ -392,11 +459,15 @@ public enum MonitorError: Error, Sendable, CustomStringConvertible {
     case blockUnavailable(UInt64)
     case inconsistent(String)
     case reorgDeeperThanWindow(network: String, window: Int)
+    /// An operator must look before the monitor runs again (`gateway monitor rewind`).
+    case halted(network: String, reason: String)
 
     /// A fatal error stops the monitor instead of being retried.
     public var isFatal: Bool {
-        if case .reorgDeeperThanWindow = self { return true }
-        return false
+        switch self {
+        case .reorgDeeperThanWindow, .halted: return true
+        default: return false
+        }
     }
 
     public var description: String {
@@ -405,7 +476,11 @@ public enum MonitorError: Error, Sendable, CustomStringConvertible {
         case .blockUnavailable(let number): return "block \(number) is not available from any provider yet"
         case .inconsistent(let text): return text
         case .reorgDeeperThanWindow(let network, let window):
-            return "\(network): reorg deeper than the \(window)-block window; the monitor stops so an operator can check the chain"
+            return
+                "\(network): reorg deeper than the \(window)-block window; the monitor stops so an operator can check the chain"
+                + " (gateway monitor rewind)"
+        case .halted(let network, let reason):
+            return "\(network): the monitor is halted until an operator rewinds it (gateway monitor rewind): \(reason)"
         }
     }
 }

@@ -1,5 +1,11 @@
 import EthereumCore
 
+/// An error a store throws that must stop the monitor instead of being retried: it lost the
+/// right to write (another process runs the network's monitor now).
+public protocol StopsMonitor: Error {
+    var stopsMonitor: Bool { get }
+}
+
 /// What the monitor persists. Every method that changes transfers does so in one database
 /// transaction, and the store queues each change for its consumers in that same transaction
 /// (the Postgres store: `transfer_changes`, read by the session matcher), so that a crash can
@@ -15,12 +21,14 @@ public protocol MonitorStore: Sendable {
     /// revived to `seen`; an existing `seen`/`confirmed` row is left alone), appends the block to
     /// the window (dropping entries older than `windowSize`), moves the checkpoint to it and
     /// returns the rows inserted or revived.
-    func commitBlock(network: String, block: BlockRef, transfers: [ObservedTransfer], windowSize: Int) async throws -> [StoredTransfer]
+    func commitBlock(network: String, block: BlockRef, blockTimestamp: UInt64?, transfers: [ObservedTransfer], windowSize: Int) async throws
+        -> [StoredTransfer]
 
     /// Records transfers found by a ranged scan of blocks older than the reorg window, in one
     /// transaction. With a `checkpoint`, the window is reset to just that block and the
     /// checkpoint moves there; without, the checkpoint is not touched (a backfill behind it).
-    func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?) async throws -> [StoredTransfer]
+    func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?, checkpointTimestamp: UInt64?) async throws
+        -> [StoredTransfer]
 
     /// Rolls `network` back to `ancestor` after a reorg, in one transaction: every `seen` or
     /// `confirmed` transfer in a block above `ancestor.number` becomes `removed`, window entries
@@ -48,4 +56,23 @@ public protocol MonitorStore: Sendable {
 
     /// Stores the latest balances (replacing older ones for the same address and asset).
     func saveBalances(network: String, _ balances: [AddressBalance]) async throws
+
+    /// Halts the network's monitor for a reason an operator must look at (persisted).
+    func halt(network: String, reason: String) async throws
+    /// Why the network's monitor is halted, or nil.
+    func haltReason(network: String) async throws -> String?
+}
+
+extension MonitorStore {
+    /// `commitBlock` without the block's timestamp.
+    public func commitBlock(network: String, block: BlockRef, transfers: [ObservedTransfer], windowSize: Int) async throws
+        -> [StoredTransfer]
+    {
+        try await commitBlock(network: network, block: block, blockTimestamp: nil, transfers: transfers, windowSize: windowSize)
+    }
+
+    /// `commitRange` without the checkpoint's timestamp.
+    public func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?) async throws -> [StoredTransfer] {
+        try await commitRange(network: network, transfers: transfers, checkpoint: checkpoint, checkpointTimestamp: nil)
+    }
 }

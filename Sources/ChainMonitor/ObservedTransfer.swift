@@ -22,10 +22,12 @@ public struct ObservedTransfer: Hashable, Sendable {
     public let to: Address
     /// Base units.
     public let amount: UInt256
+    /// The block's timestamp (unix seconds), when known: lateness is decided by it.
+    public let blockTimestamp: UInt64?
 
     public init(
         chainId: UInt64, blockNumber: UInt64, blockHash: BlockHash, transactionHash: TxHash, logIndex: UInt64, token: Address,
-        from: Address, to: Address, amount: UInt256
+        from: Address, to: Address, amount: UInt256, blockTimestamp: UInt64? = nil
     ) {
         self.chainId = chainId
         self.blockNumber = blockNumber
@@ -36,6 +38,7 @@ public struct ObservedTransfer: Hashable, Sendable {
         self.from = from
         self.to = to
         self.amount = amount
+        self.blockTimestamp = blockTimestamp
     }
 }
 

@@ -90,10 +90,22 @@ extension ProviderPool {
             return gathered.answers[0].value.sorted { $0.logIndex < $1.logIndex }
         }
         let gathered = try await gather(call, count: 2, parse: RPCParse.logs, check: belongs)
+        // Two providers that agree, or a proof against the header when they cannot (one of two
+        // lies, or disputes cannot be settled): never one provider's word.
         guard gathered.answers.count >= 2 else {
-            throw .allProvidersFailed(gathered.failures + ["only one provider answered the logs of block \(block.number); two must"])
+            do throws(RPCFailure) {
+                return try await provenTransferLogs(in: block, tokens: tokens, to: recipients)
+            } catch {
+                throw .allProvidersFailed(
+                    gathered.failures + ["only one provider answered the logs of block \(block.number) and no proof held: \(error)"])
+            }
         }
-        return try await corroborate(gathered.answers, call: call.method).sorted { $0.logIndex < $1.logIndex }
+        do throws(RPCFailure) {
+            return try await corroborate(gathered.answers, call: call.method).sorted { $0.logIndex < $1.logIndex }
+        } catch {
+            guard case .inconsistent = error else { throw error }
+            return try await provenTransferLogs(in: block, tokens: tokens, to: recipients)
+        }
     }
 
     static func blockVerdict(_ logs: [RPCLog], _ block: RPCBlock, _ transactions: Set<TxHash>, _ bloom: LogsBloom?) -> Verdict {

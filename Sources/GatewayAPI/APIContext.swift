@@ -12,9 +12,14 @@ public struct APIContext: RequestContext {
     public var apiKey: APIKey?
     /// Rate-limit headers to add to the response.
     public var rateLimit: RateLimiter.Decision?
+    /// The connecting client's IP address, for per-client limits.
+    public var clientAddress: String
+    /// The request's `Idempotency-Key` once it has been reserved for this request.
+    public var idempotencyKey: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
         requestId = ObjectID.make("req")
         logger[metadataKey: "request_id"] = .string(requestId)
     }

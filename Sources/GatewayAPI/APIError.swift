@@ -56,6 +56,8 @@ public struct APIError: Error, Sendable {
             return APIError(status: status, code: error.code, param: error.param, error.message)
         case let error as HTTPError where error.status.code < 500:
             return APIError(status: error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+        case let error where isDatabaseUnavailable(error):
+            return AvailabilityMiddleware.unavailable
         default:
             return APIError(
                 status: .internalServerError, type: .api, code: "internal_error",
@@ -94,7 +96,9 @@ struct RequestIdAndErrorMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            if apiError.status == .serviceUnavailable {
+                context.logger.warning("request refused: the database is away", metadata: ["path": "\(request.uri.path)"])
+            } else if apiError.status.code >= 500 {
                 context.logger.error(
                     "request failed", metadata: ["error": "\(describeDatabaseError(error))", "path": "\(request.uri.path)"])
             }

@@ -15,14 +15,21 @@ struct CheckoutRoutes {
     let sessions: SessionStore
     let configuration: APIConfiguration
     let template: MustacheTemplate
+    let limiter: RateLimiter
+    let streams: EventStreams
+    let changes: ChangeHub?
 
-    init(sessions: SessionStore, configuration: APIConfiguration) throws {
+    init(sessions: SessionStore, configuration: APIConfiguration, limiter: RateLimiter, changes: ChangeHub?) throws {
         self.sessions = sessions
         self.configuration = configuration
+        self.limiter = limiter
+        self.changes = changes
+        self.streams = EventStreams(perSession: configuration.eventStreamsPerSession, total: configuration.eventStreamsTotal)
         self.template = try MustacheTemplate(string: String(decoding: PackageResources.checkout_html_mustache, as: UTF8.self))
     }
 
     func register(on router: Router<APIContext>) {
+        let router = router.group("").add(middleware: ClientLimitMiddleware(limiter: limiter, limit: configuration.checkoutRateLimit))
         router.get("checkout/assets/checkout.js") { _, _ in
             Self.asset(PackageResources.checkout_js, type: "text/javascript; charset=utf-8")
         }
@@ -40,47 +47,69 @@ struct CheckoutRoutes {
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
             guard let (first, _) = try await sessions.publicSession(id: id) else { throw APIError.notFound("checkout \(id)") }
+            guard await streams.open(id) else {
+                var error = APIError(
+                    status: .tooManyRequests, type: .rateLimit, code: "too_many_streams",
+                    "too many live status streams are open for this checkout (or in all); retry shortly")
+                // Every 429 carries the rate headers the API documents: here the streams a
+                // checkout may hold, none left, and a retry in 10 seconds.
+                error.headers[.rateLimitLimit] = String(configuration.eventStreamsPerSession)
+                error.headers[.rateLimitRemaining] = "0"
+                error.headers[.rateLimitReset] = String(Int64(Date().timeIntervalSince1970) + 10)
+                error.headers[.retryAfter] = "10"
+                throw error
+            }
             let sessions = self.sessions
             let configuration = self.configuration
+            let streams = self.streams
+            let changes = self.changes
+            let topics = Set([ChangeTopic.session(id)] + Set(first.options.map(\.network)).map { ChangeTopic.checkpoint($0) })
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(
                 status: .ok, headers: headers,
                 body: .init { writer in
-                    // The stream ends when the client goes away (the next write fails) or the
-                    // server shuts down gracefully; the page's EventSource reconnects.
-                    var last = ""
-                    var quiet = Duration.zero
-                    let step = Duration.milliseconds(200)
-                    var fetched: PaymentSession? = first
-                    stream: while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                        if fetched == nil { fetched = try await sessions.publicSession(id: id)?.0 }
-                        guard let session = fetched else { break }
-                        fetched = nil
-                        let data = CheckoutPage.eventJSON(session).serialized
-                        if data != last {
-                            try await writer.write(ByteBuffer(string: "event: session\ndata: \(data)\n\n"))
-                            last = data
-                            quiet = .zero
-                        } else if quiet >= configuration.keepAliveInterval {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                            quiet = .zero
+                    // Woken by change notices for this session (and its networks' new blocks, which
+                    // move confirmations); ends when the session ends, the client goes away (the
+                    // next write fails) or the server shuts down. The page's EventSource reconnects.
+                    do {
+                        var last = ""
+                        var quiet = ContinuousClock.now
+                        var current: PaymentSession? = first
+                        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                            let mark = await changes?.mark() ?? 0
+                            if current == nil { current = try await sessions.publicSession(id: id)?.0 }
+                            guard let session = current else { break }
+                            current = nil
+                            let data = CheckoutPage.eventJSON(session).serialized
+                            if data != last {
+                                try await writer.write(ByteBuffer(string: "event: session\ndata: \(data)\n\n"))
+                                last = data
+                                quiet = .now
+                            } else if ContinuousClock.now - quiet >= configuration.keepAliveInterval {
+                                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                                quiet = .now
+                            }
+                            if EventStreams.isFinal(session) { break }
+                            let wait = min(configuration.eventPollInterval, configuration.keepAliveInterval)
+                            if let changes {
+                                await changes.wait(for: topics, after: mark, timeout: wait)
+                            } else {
+                                try await Task.sleep(for: wait)
+                            }
                         }
-                        var waited = Duration.zero
-                        while waited < configuration.eventPollInterval {
-                            if Task.isShuttingDownGracefully { break stream }
-                            do { try await Task.sleep(for: step) } catch { break stream }
-                            waited += step
-                        }
-                        quiet += waited
+                        try await writer.finish(nil)
+                    } catch {
+                        await streams.close(id)
+                        throw error
                     }
-                    try await writer.finish(nil)
+                    await streams.close(id)
                 })
         }
         router.post("checkout/:id/transactions") { request, context in
             let id = try context.parameters.require("id")
             var request = request
             let body = try await request.collectBody(upTo: APIConfiguration.maxBodyBytes)
-            let fields = try RequestFields(body: body, allowed: ["client_secret", "tx_hash", "network"])
+            let fields = try RequestFields(body: body, allowed: ["client_secret", "tx_hash", "network", "signature"])
             let secret = try fields.string("client_secret", required: true, maxLength: 100)!
             let network = try fields.string("network", required: true, maxLength: 50)!
             let hashText = try fields.string("tx_hash", required: true, maxLength: 100)!
@@ -88,7 +117,27 @@ struct CheckoutRoutes {
                 throw APIError(status: .badRequest, code: "tx_hash_invalid", param: "tx_hash", "tx_hash is 0x and 64 hex digits")
             }
             guard ObjectID.isWellFormed(id, prefix: "ps") else { throw APIError.notFound("checkout \(id)") }
-            let result = try await sessions.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash)
+            for (bucket, limit) in [
+                ("claim:" + id, configuration.claimRateLimit),
+                ("claim-client:" + context.clientAddress, configuration.claimClientRateLimit),
+            ] {
+                if let decision = await limiter.take(key: bucket, limit: limit), !decision.allowed {
+                    throw RateLimitHeaders.refusal(decision, headers: RateLimitHeaders.for([decision]), "too many transaction reports")
+                }
+            }
+            var signer: Address? = nil
+            if let text = try fields.string("signature", maxLength: 200) {
+                let message = CheckoutClaim.message(session: id, network: network, transaction: txHash)
+                guard let bytes = try? Hex.decode(text, requirePrefix: true),
+                    let address = try? PersonalMessage.recoverSigner(of: Array(message.utf8), signature: bytes)
+                else {
+                    throw APIError(
+                        status: .badRequest, code: "signature_invalid", param: "signature",
+                        "signature is the 65-byte personal_sign (EIP-191) signature of: \(message)")
+                }
+                signer = address
+            }
+            let result = try await sessions.claim(sessionId: id, clientSecret: secret, network: network, txHash: txHash, signer: signer)
             return JSONResponse.make(
                 .accepted,
                 .object(
@@ -204,6 +253,7 @@ struct CheckoutPage {
             "decimals": option.decimals,
             "uri": option.paymentRequest.uri,
             "confirmations_required": option.confirmations,
+            "remaining_due": session.remainderDue(option).map { AmountText.format($0, scale: option.decimals) } ?? "",
         ]
     }
 
@@ -224,6 +274,10 @@ struct CheckoutPage {
                 "expires_at": .string(session.expiresAt.rfc3339),
                 "success_url": .string(session.successURL),
                 "cancel_url": .string(session.cancelURL),
+                "remaining_due": .array(
+                    session.options.map { option in
+                        .string(session.remainderDue(option).map { AmountText.format($0, scale: option.decimals) })
+                    }),
                 "payments": .array(
                     session.payments.map { payment in
                         .object(

@@ -8,27 +8,37 @@ import NIOCore
 /// public checkout and the customers' refund pages.
 public enum GatewayRouter {
     public static func make(
-        stores: APIStores, configuration: APIConfiguration = APIConfiguration(),
+        stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
+        availability: Availability? = nil,
         metrics: (@Sendable () -> [UInt8])? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestIdAndErrorMiddleware())
+        router.add(middleware: AvailabilityMiddleware(availability: availability, timeout: configuration.requestTimeout))
+        let limiter = RateLimiter()
 
         router.get("health") { _, _ in
             let networks = await health()
             let items: [JSONValue] = networks.map { network in
                 let lag: JSONValue =
-                    if let head = network.head, let checkpoint = network.checkpoint { .int(Int64(head) - Int64(checkpoint)) } else { .null }
+                    if let head = network.head, let checkpoint = network.checkpoint {
+                        .int(Int64(clamping: head) &- Int64(clamping: checkpoint))
+                    } else { .null }
                 return .object(
                     JSONObject([
                         "network": .string(network.network),
-                        "chain_id": .int(Int64(network.chainId)),
-                        "head": network.head.map { .int(Int64($0)) } ?? .null,
-                        "checkpoint": network.checkpoint.map { .int(Int64($0)) } ?? .null,
+                        "chain_id": .int(Int64(clamping: network.chainId)),
+                        "head": network.head.map { .int(Int64(clamping: $0)) } ?? .null,
+                        "checkpoint": network.checkpoint.map { .int(Int64(clamping: $0)) } ?? .null,
                         "lag": lag,
+                        "providers": .int(network.providers),
+                        "trusts_single_provider": .bool(network.providers == 1),
+                        "monitor": .string(network.haltReason == nil ? "running" : "halted"),
+                        "halt_reason": .string(network.haltReason),
                     ]))
             }
-            return JSONResponse.make(.ok, .object(JSONObject(["status": .string("ok"), "networks": .array(items)])))
+            let status = networks.contains { $0.haltReason != nil } ? "degraded" : "ok"
+            return JSONResponse.make(.ok, .object(JSONObject(["status": .string(status), "networks": .array(items)])))
         }
         if let metrics {
             // Prometheus text format: RPC calls per provider, webhook deliveries and latency.
@@ -44,13 +54,15 @@ public enum GatewayRouter {
                 body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
         }
 
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: RateLimiter(), configuration: configuration))
-        let merchantRoutes = MerchantRoutes(stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: limiter, configuration: configuration))
+        let merchantRoutes = MerchantRoutes(
+            stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets,
+            maxWebhookEndpoints: configuration.maxWebhookEndpoints)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
         merchantRoutes.registerRefunds(on: v1)
-        try CheckoutRoutes(sessions: stores.sessions, configuration: configuration).register(on: router)
-        try RefundPageRoutes(refunds: stores.refunds).register(on: router)
+        try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
+        try RefundPageRoutes(refunds: stores.refunds, configuration: configuration, limiter: limiter).register(on: router)
         return router
     }
 }

@@ -11,13 +11,15 @@ extension MerchantRoutes {
         post(
             v1, "refunds", scope: .refund,
             allowed: ["payment_session", "amount", "destination", "reason", "metadata", "network", "token"]
-        ) { fields, key in
+        ) { fields, key, context in
             let request = NewRefundRequest(
                 paymentSession: try fields.string("payment_session", required: true, maxLength: 100)!,
                 amount: try fields.string("amount", maxLength: 100), destination: try fields.string("destination", maxLength: 100),
                 reason: try fields.string("reason", maxLength: 50), metadata: try fields.stringMap("metadata"),
                 network: try fields.string("network", maxLength: 50), token: try fields.string("token", maxLength: 20))
-            let refund = try await refunds.create(merchantId: key.merchantId, livemode: key.livemode, request: request)
+            let refund = try await refunds.create(
+                merchantId: key.merchantId, livemode: key.livemode, request: request,
+                idempotency: context.idempotencyKey.map { IdempotencyStore.Response(apiKeyId: key.id, key: $0) })
             return (.created, refunds.json(refund))
         }
         v1.get("refunds") { request, context in

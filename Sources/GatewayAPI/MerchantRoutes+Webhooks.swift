@@ -10,10 +10,11 @@ extension MerchantRoutes {
     static let eventTypes = Set(EventTypes.all)
 
     func registerWebhooks(on v1: RouterGroup<APIContext>) {
-        post(v1, "webhook_endpoints", scope: .write, allowed: ["url", "events", "description"]) { fields, key in
+        // Endpoints receive every session object: managing them takes the admin scope.
+        post(v1, "webhook_endpoints", scope: .admin, allowed: ["url", "events", "description"]) { fields, key in
             let url = try fields.string("url", required: true, maxLength: 2048)!
             do throws(WebhookTarget.Refusal) {
-                try WebhookTarget.check(url, livemode: key.livemode, allowPrivate: allowPrivateWebhookTargets)
+                try await WebhookTarget.check(url, livemode: key.livemode, allowPrivate: allowPrivateWebhookTargets)
             } catch {
                 throw APIError(status: .badRequest, code: "url_not_allowed", param: "url", error.description)
             }
@@ -28,7 +29,7 @@ extension MerchantRoutes {
             }
             let (endpoint, secret) = try await webhooks.createEndpoint(
                 merchantId: key.merchantId, livemode: key.livemode, url: url, events: Array(Set(events)).sorted(),
-                description: try fields.string("description", maxLength: 500))
+                description: try fields.string("description", maxLength: 500), limit: maxWebhookEndpoints)
             return (.created, ResourceJSON.webhookEndpoint(endpoint, secret: secret))
         }
         v1.get("webhook_endpoints") { _, context in
@@ -46,7 +47,7 @@ extension MerchantRoutes {
             return JSONResponse.make(.ok, ResourceJSON.webhookEndpoint(endpoint))
         }
         v1.delete("webhook_endpoints/:id") { _, context in
-            let key = try context.require(.write)
+            let key = try context.require(.admin)
             let id = try context.parameters.require("id")
             guard try await webhooks.deleteEndpoint(merchantId: key.merchantId, livemode: key.livemode, id: id) else {
                 throw APIError.notFound("webhook endpoint \(id)")
@@ -54,7 +55,7 @@ extension MerchantRoutes {
             return JSONResponse.make(
                 .ok, .object(JSONObject(["id": .string(id), "object": .string("webhook_endpoint"), "deleted": .bool(true)])))
         }
-        post(v1, "webhook_endpoints/:id/rotate_secret", scope: .write, allowed: ["overlap_seconds"], bodyOptional: true) {
+        post(v1, "webhook_endpoints/:id/rotate_secret", scope: .admin, allowed: ["overlap_seconds"], bodyOptional: true) {
             fields, key, context in
             let id = try context.parameters.require("id")
             let overlap = try fields.int("overlap_seconds") ?? 86_400

@@ -12,6 +12,7 @@ import WebhookDelivery
 struct MerchantRoutes {
     let stores: APIStores
     let allowPrivateWebhookTargets: Bool
+    let maxWebhookEndpoints: Int
 
     var sessions: SessionStore { stores.sessions }
     var webhooks: WebhookStore { stores.webhooks }
@@ -69,7 +70,7 @@ struct MerchantRoutes {
         post(
             v1, "payment_sessions", scope: .write,
             allowed: ["amount", "currency", "networks", "tokens", "description", "metadata", "expires_in", "success_url", "cancel_url"]
-        ) { fields, key in
+        ) { fields, key, context in
             guard let merchant = try await stores.merchants.merchant(id: key.merchantId) else {
                 throw APIError.notFound("merchant", param: nil)
             }
@@ -81,7 +82,9 @@ struct MerchantRoutes {
                 expiresIn: try fields.int("expires_in"), successURL: try fields.string("success_url"),
                 cancelURL: try fields.string("cancel_url"))
             let plan = try SessionPlan.plan(request, livemode: key.livemode, available: merchant.payableNetworks(sessions.networks))
-            let session = try await sessions.create(merchantId: key.merchantId, livemode: key.livemode, plan: plan)
+            let session = try await sessions.create(
+                merchantId: key.merchantId, livemode: key.livemode, plan: plan,
+                idempotency: context.idempotencyKey.map { IdempotencyStore.Response(apiKeyId: key.id, key: $0) })
             return (.created, sessions.json(session))
         }
         v1.get("payment_sessions") { request, context in
@@ -184,14 +187,14 @@ struct MerchantRoutes {
             var request = request
             let body = try await request.collectBody(upTo: APIConfiguration.maxBodyBytes)
             let idempotency = stores.idempotency
-            @Sendable func run() async throws -> (HTTPResponse.Status, [UInt8]) {
+            @Sendable func run(_ context: APIContext) async throws -> (HTTPResponse.Status, [UInt8]) {
                 let fields = try RequestFields(
                     body: bodyOptional && body.readableBytes == 0 ? ByteBuffer(string: "{}") : body, allowed: allowed)
                 let (status, value) = try await handler(fields, key, context)
                 return (status, Array(value.serialized.utf8))
             }
             guard let idempotencyKey = request.headers[.idempotencyKey] else {
-                let (status, bytes) = try await run()
+                let (status, bytes) = try await run(context)
                 return JSONResponse.make(status, bytes: bytes)
             }
             guard (1...255).contains(idempotencyKey.utf8.count) else {
@@ -216,8 +219,10 @@ struct MerchantRoutes {
             case .proceed:
                 let status: HTTPResponse.Status
                 let responseBytes: [UInt8]
+                var context = context
+                context.idempotencyKey = idempotencyKey
                 do {
-                    (status, responseBytes) = try await run()
+                    (status, responseBytes) = try await run(context)
                 } catch {
                     let apiError = APIError.from(error)
                     guard apiError.status.code < 500 else {

@@ -20,14 +20,20 @@ public actor RateLimiter {
     private var windows: [String: Window] = [:]
     private let windowSeconds: Int64 = 60
     private var lastSweep: Int64 = 0
+    /// Counters kept at most: a flood of new client addresses cannot grow memory without bound
+    /// (new keys are refused until the next window).
+    private let maxKeys: Int
 
-    public init() {}
+    public init(maxKeys: Int = 200_000) { self.maxKeys = maxKeys }
 
     /// Counts one request of `key` against `limit` per minute; `limit` 0 means no limit.
     public func take(key: String, limit: Int, now: Int64 = Int64(Date().timeIntervalSince1970)) -> Decision? {
         guard limit > 0 else { return nil }
         let start = now - now % windowSeconds
         sweep(now: now)
+        guard windows[key] != nil || windows.count < maxKeys else {
+            return Decision(limit: limit, remaining: 0, reset: start + windowSeconds, allowed: false)
+        }
         var window = windows[key] ?? Window(start: start, count: 0)
         if window.start != start { window = Window(start: start, count: 0) }
         let allowed = window.count < limit

@@ -10,17 +10,24 @@ import NIOCore
 /// The customer's refund page (`refund_url`): public like the checkout page, opened by its
 /// unguessable id, its one write guarded by the client secret embedded in it. The customer
 /// types (or has the wallet fill in) an address, sees it checked and checksummed, and confirms
-/// it in a second step. Plain HTML forms: it works without JavaScript.
+/// it in a second step. Plain HTML forms: it works without JavaScript. Rate limited like the
+/// checkout: per client address over every public page, and the address form per refund and
+/// per client address with the checkout claims' limits.
 struct RefundPageRoutes {
     let refunds: RefundStore
+    let configuration: APIConfiguration
+    let limiter: RateLimiter
     let template: MustacheTemplate
 
-    init(refunds: RefundStore) throws {
+    init(refunds: RefundStore, configuration: APIConfiguration, limiter: RateLimiter) throws {
         self.refunds = refunds
+        self.configuration = configuration
+        self.limiter = limiter
         self.template = try MustacheTemplate(string: String(decoding: PackageResources.refund_html_mustache, as: UTF8.self))
     }
 
     func register(on router: Router<APIContext>) {
+        let router = router.group("").add(middleware: ClientLimitMiddleware(limiter: limiter, limit: configuration.checkoutRateLimit))
         router.get("refund/assets/refund.js") { _, _ in
             CheckoutRoutes.asset(PackageResources.refund_js, type: "text/javascript; charset=utf-8")
         }
@@ -38,7 +45,17 @@ struct RefundPageRoutes {
             } catch {
                 return Self.messagePage(.contentTooLarge)
             }
-            let form = FormFields(body)
+            for (bucket, limit) in [
+                ("refund-destination:" + id.prefix(100), configuration.claimRateLimit),
+                ("claim-client:" + context.clientAddress, configuration.claimClientRateLimit),
+            ] {
+                if let decision = await limiter.take(key: bucket, limit: limit), !decision.allowed {
+                    throw RateLimitHeaders.refusal(decision, headers: RateLimitHeaders.for([decision]), "too many addresses entered")
+                }
+            }
+            // Read as strictly as JSON bodies: a form that is not UTF-8, or carries control
+            // characters, is refused whole.
+            guard let form = FormFields(body) else { return Self.messagePage(.badRequest) }
             guard let (refund, merchantName) = try await refunds.publicRefund(id: id),
                 APIKeySecret.constantTimeEqual(Array(refund.clientSecret.utf8), Array((form["client_secret"] ?? "").utf8))
             else { return Self.messagePage(.notFound) }
@@ -74,12 +91,14 @@ struct RefundPageRoutes {
     }
 
     /// A page that says one thing: the refund is unknown (a wrong link or secret), or the form
-    /// was too large.
+    /// was too large or unreadable.
     static func messagePage(_ status: HTTPResponse.Status) -> Response {
         let (title, text) =
-            status == .notFound
-            ? ("Refund not found", "This refund link is not valid. Ask the merchant for a new one.")
-            : ("Request too large", "The form was too large. Go back and try again.")
+            switch status {
+            case .notFound: ("Refund not found", "This refund link is not valid. Ask the merchant for a new one.")
+            case .contentTooLarge: ("Request too large", "The form was too large. Go back and try again.")
+            default: ("Request not understood", "The form could not be read. Go back and try again.")
+            }
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
             <title>\(title)</title><link rel="stylesheet" href="/checkout/assets/checkout.css"></head>\
@@ -89,18 +108,28 @@ struct RefundPageRoutes {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body; the first value of a name wins.
+/// An `application/x-www-form-urlencoded` body; the first value of a name wins. Nil when the
+/// body or a decoded name or value is not valid UTF-8 or holds a control character (NUL
+/// included): nothing of such a form is used.
 struct FormFields {
     private var values: [String: String] = [:]
 
-    init(_ body: ByteBuffer) {
-        let text = String(buffer: body)
+    init?(_ body: ByteBuffer) {
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else { return nil }
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = QueryParameters.decode(parts[0])
+            let value = parts.count == 2 ? QueryParameters.decode(parts[1]) : ""
+            guard Self.isClean(name), Self.isClean(value) else { return nil }
             guard !name.isEmpty, values[name] == nil else { continue }
-            values[name] = parts.count == 2 ? QueryParameters.decode(parts[1]) : ""
+            values[name] = value
         }
+    }
+
+    /// No replacement character (what percent-decoding leaves of bytes that are not UTF-8) and
+    /// no control character.
+    static func isClean(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0 == "\u{FFFD}" || $0.properties.generalCategory == .control }
     }
 
     subscript(name: String) -> String? { values[name] }

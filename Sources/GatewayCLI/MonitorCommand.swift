@@ -13,7 +13,13 @@ import UnixSignals
 /// transfer state change as one JSON object per line.
 struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "monitor",
+        commandName: "monitor", subcommands: [RunCommand.self, RewindCommand.self], defaultSubcommand: RunCommand.self)
+}
+
+/// `gateway monitor [run]`: the monitor in the foreground.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the chain monitor of one network against DATABASE_URL, printing transfer events as JSON lines.",
         discussion: """
             Every ERC-20 Transfer of the network's tokens to a watched address is stored; it is confirmed at the
@@ -46,8 +52,11 @@ struct MonitorCommand: AsyncParsableCommand {
             let logger = makeLogger(label: "gateway.monitor")
             let ran: Void? = try await AdvisoryLock.monitor(network: network.name).withLock(client: client, logger: logger) { _ in
                 if !watched.isEmpty { try await store.addWatched(network: network.name, addresses: watched) }
+                let lease = try await store.acquireLease(
+                    network: network.name, holder: "gateway monitor \(ProcessInfo.processInfo.processIdentifier)")
                 let (events, continuation) = ChainMonitor.eventStream()
-                let monitor = ChainMonitor(pool: pool, store: store, configuration: configuration, events: continuation, logger: logger)
+                let monitor = ChainMonitor(
+                    pool: pool, store: store.fenced(by: lease), configuration: configuration, events: continuation, logger: logger)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await event in events { printEvent(event) }
@@ -59,6 +68,40 @@ struct MonitorCommand: AsyncParsableCommand {
                 }
             }
             guard ran != nil else { throw CLIError("another monitor is already running for \(network.name) on this database") }
+        }
+    }
+}
+
+/// `gateway monitor rewind`: the way out of a halt after a reorg deeper than the window.
+struct RewindCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rewind",
+        abstract: "Restart a halted network's monitor from a block the operator checked: later transfers become removed.",
+        discussion: """
+            A reorg deeper than the reorg window halts the network's monitor (gateway serve and /health show it) so that it
+            cannot absorb what it cannot check. Find a block both the old and the new chain share (a block explorer, several
+            providers), then rewind to it: every transfer recorded above it becomes removed (sessions move back through the
+            matcher, with payment.reorged events), the monitor restarts from it and records again what the canonical chain
+            holds. Blocks are read from the network's providers; the block must be there now.
+            """)
+
+    @OptionGroup var chain: ChainOptions
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The block to restart from (a block the old and the new chain share).") var toBlock: UInt64
+
+    func run() async throws {
+        let (network, pool) = try await chain.connect()
+        guard let block = try await pool.quorumRead(.block(.number(toBlock)), parse: RPCParse.block) else {
+            throw CLIError("no provider of \(network.name) has block \(toBlock)")
+        }
+        try await database.withStore { _, store in
+            let removed = try await store.rewind(
+                network: network.name, to: BlockRef(number: block.number, hash: block.hash, parentHash: block.parentHash),
+                blockTimestamp: block.timestamp, holder: "gateway monitor rewind")
+            printJSON([
+                "network": network.name, "block": NSNumber(value: block.number), "hash": block.hash.hex,
+                "removedTransfers": NSNumber(value: removed.count),
+            ])
         }
     }
 }
@@ -78,8 +121,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (network, pool) = try await chain.connect()
-        let tokens = network.tokens.compactMap(\.address)
-        guard tokens.count == network.tokens.count else {
+        guard network.tokens.allSatisfy({ $0.address != nil }) else {
             throw CLIError("\(network.name) has tokens without an address; pass --devchain-info FILE")
         }
         guard chunk >= 1 else { throw CLIError("--chunk must be at least 1") }
@@ -91,23 +133,14 @@ struct ScanCommand: AsyncParsableCommand {
             if !extra.isEmpty { try await store.addWatched(network: network.name, addresses: extra) }
             let watched = try await store.watchedAddresses(network: network.name).addresses
             guard !watched.isEmpty else { throw CLIError("no watched addresses on \(network.name): pass --watch ADDRESS") }
-            let recipients = watched.count <= 500 ? Array(watched) : []
+            // Every log is checked against the canonical block at its height, as the monitor does.
+            let monitor = ChainMonitor(pool: pool, store: store, configuration: ChainMonitor.Configuration(network: network))
             let progress = Progress(total: last - fromBlock + 1)
             var start = fromBlock
             var found = 0
             while start <= last {
                 let end = min(last, start + chunk - 1)
-                let logs = try await pool.logs(from: start, to: end) { from, to in
-                    .transfers(.range(from: .number(from), to: .number(to)), tokens: tokens, to: recipients)
-                }
-                let transfers = logs.compactMap { log -> ObservedTransfer? in
-                    guard let transfer = log.transfer, watched.contains(transfer.to) else { return nil }
-                    return ObservedTransfer(
-                        chainId: network.chainId, blockNumber: log.blockNumber, blockHash: log.blockHash,
-                        transactionHash: log.transactionHash, logIndex: log.logIndex, token: log.address, from: transfer.from,
-                        to: transfer.to, amount: transfer.amount)
-                }
-                found += try await store.commitRange(network: network.name, transfers: transfers, checkpoint: nil).count
+                found += try await monitor.backfill(from: start, to: end).count
                 progress.advance(to: end - fromBlock + 1)
                 start = end + 1
             }

@@ -30,7 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rpc"), help: "A devnet provider URL (repeatable; with --devchain-info).") var rpcURLs: [String] = []
     @Option(help: "The gateway's public base URL, for checkout links (default: http://HOST:PORT).") var publicURL: String?
     @Option(help: "API requests per minute and key (0: no limit).") var rateLimit = 100
+    @Option(help: "API requests per minute and merchant, over all its keys (0: no limit).") var rateLimitMerchant = 300
     @Option(help: "Session creations per minute and key (0: no limit).") var rateLimitCreate = 10
+    @Option(help: "Session creations per minute and merchant (0: no limit).") var rateLimitCreateMerchant = 30
+    @Option(help: "API requests without a valid key, per minute and client address (0: no limit).") var rateLimitAnonymous = 60
+    @Option(help: "Public checkout requests per minute and client address (0: no limit).") var rateLimitCheckout = 300
+    @Option(help: "Checkout transaction reports per minute and session (0: no limit).") var rateLimitClaims = 10
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @OptionGroup var webhookOptions: WebhookWorkerOptions
@@ -53,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
         let databaseConfiguration = try database.configuration()
         // Migrated before anything runs on it; the app's own pool then runs in its service group.
         try await withPostgresClient(databaseConfiguration) { client in try await database.migrate(client) }
-        let client = PostgresClient(configuration: databaseConfiguration.clientConfiguration, backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: databaseConfiguration.clientConfiguration(pool: configuration.database), backgroundLogger: logger)
         let app = try GatewayApp(
             configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: { registry.emitToBuffer() },
             logger: logger)
@@ -63,7 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
     /// The configuration from the flags and the environment.
     func makeConfiguration() throws -> GatewayConfiguration {
         guard (0...65_535).contains(port) else { throw CLIError("--port must be 0...65535") }
-        guard rateLimit >= 0, rateLimitCreate >= 0 else { throw CLIError("rate limits are 0 (none) or more") }
+        let limits = [
+            rateLimit, rateLimitMerchant, rateLimitCreate, rateLimitCreateMerchant, rateLimitAnonymous, rateLimitCheckout, rateLimitClaims,
+        ]
+        guard limits.allSatisfy({ $0 >= 0 }) else { throw CLIError("rate limits are 0 (none) or more") }
         guard lateWindow >= 0 else { throw CLIError("--late-window is seconds, 0 or more") }
         guard (0...16).contains(webhookWorkers) else { throw CLIError("--webhook-workers is 0...16") }
         guard rpcURLs.isEmpty || devchainInfo != nil else { throw CLIError("--rpc serves devnet: give --devchain-info FILE too") }
@@ -72,7 +81,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.publicURL = publicURL
         configuration.api.rateLimit = rateLimit
+        configuration.api.merchantRateLimit = rateLimitMerchant
         configuration.api.createRateLimit = rateLimitCreate
+        configuration.api.merchantCreateRateLimit = rateLimitCreateMerchant
+        configuration.api.anonymousRateLimit = rateLimitAnonymous
+        configuration.api.checkoutRateLimit = rateLimitCheckout
+        configuration.api.claimRateLimit = rateLimitClaims
+        configuration.api.claimClientRateLimit = rateLimitClaims == 0 ? 0 : rateLimitClaims * 3
         configuration.api.allowPrivateWebhookTargets = webhookOptions.webhookAllowPrivate
         configuration.lateWindowSeconds = Int64(lateWindow)
         configuration.webhookWorkers = webhookWorkers

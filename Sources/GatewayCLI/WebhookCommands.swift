@@ -63,7 +63,7 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             guard let mode = APIMode(rawValue: mode) else { throw CLIError("--mode is test or live") }
             do throws(WebhookTarget.Refusal) {
-                try WebhookTarget.check(url, livemode: mode.livemode, allowPrivate: allowPrivate)
+                try await WebhookTarget.check(url, livemode: mode.livemode, allowPrivate: allowPrivate)
             } catch { throw CLIError("--url: \(error)") }
             let types = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let known = Set(EventTypes.all)

@@ -23,10 +23,14 @@ public struct ChainTransfer: Sendable, Hashable {
     public let confirmations: Int
     /// When the monitor first recorded it.
     public let seenAt: Timestamp
+    /// When its block was mined (the block's timestamp): lateness is decided by it. Nil for
+    /// rows recorded before it was kept.
+    public let blockTimestamp: Timestamp?
 
     public init(
         id: Int64, network: String, chainId: UInt64, blockNumber: UInt64, blockHash: BlockHash, transactionHash: TxHash, logIndex: UInt64,
-        token: Address, from: Address, to: Address, amount: UInt256, state: State, confirmations: Int, seenAt: Timestamp
+        token: Address, from: Address, to: Address, amount: UInt256, state: State, confirmations: Int, seenAt: Timestamp,
+        blockTimestamp: Timestamp? = nil
     ) {
         self.id = id
         self.network = network
@@ -42,6 +46,7 @@ public struct ChainTransfer: Sendable, Hashable {
         self.state = state
         self.confirmations = confirmations
         self.seenAt = seenAt
+        self.blockTimestamp = blockTimestamp
     }
 
     /// The key the session's state machine knows the payment by.
@@ -52,20 +57,33 @@ public struct ChainTransfer: Sendable, Hashable {
         ChainTransfer(
             id: id, network: network, chainId: chainId, blockNumber: blockNumber, blockHash: blockHash, transactionHash: transactionHash,
             logIndex: logIndex, token: token, from: from, to: to, amount: amount, state: state,
-            confirmations: state == .removed ? 0 : confirmations, seenAt: seenAt)
+            confirmations: state == .removed ? 0 : confirmations, seenAt: seenAt, blockTimestamp: blockTimestamp)
     }
 }
 
-/// A transfer to one of a merchant's addresses as the API lists it: with its mode and the
-/// session it pays, if any.
+/// A transfer to one of a merchant's addresses as the API lists it: with its mode, the
+/// session it pays if any, and the merchant's sessions whose checkout page claimed it.
 public struct ReceivedTransfer: Sendable, Hashable {
+    public struct Claim: Sendable, Hashable {
+        public let sessionId: String
+        /// Whether the claim carried the sender's signature.
+        public let signed: Bool
+
+        public init(sessionId: String, signed: Bool) {
+            self.sessionId = sessionId
+            self.signed = signed
+        }
+    }
+
     public let transfer: ChainTransfer
     public let livemode: Bool
     public let sessionId: String?
+    public let claims: [Claim]
 
-    public init(transfer: ChainTransfer, livemode: Bool, sessionId: String?) {
+    public init(transfer: ChainTransfer, livemode: Bool, sessionId: String?, claims: [Claim] = []) {
         self.transfer = transfer
         self.livemode = livemode
         self.sessionId = sessionId
+        self.claims = claims
     }
 }

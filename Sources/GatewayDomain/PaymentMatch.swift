@@ -1,19 +1,24 @@
 /// Which session a new transfer pays, decided from the candidate sessions the database found
-/// for it (sessions that claimed its transaction, and sessions with a reserved option to its
-/// network, token and address). Pure: the store fetches, this decides, the state machine
-/// applies.
+/// for it (sessions holding an amount to its network, token and address, and sessions that
+/// claimed its transaction). Pure: the store fetches, this decides, the state machine applies.
 ///
 /// The rules, in order:
-/// 1. a checkout claim: the session's page reported this transaction and one of its options
-///    pays the transfer's token and address (any amount), unless the session was canceled;
-/// 2. the exact amount due of a reserved option;
-/// 3. the exact remaining amount of a partially paid pending session, when exactly one
-///    session qualifies.
+/// 1. an amount a session holds for the transfer's network, token and receiving address (an
+///    option's amount due, or the remainder of a partial payment): amounts held there are
+///    unique, so at most one session qualifies, and nothing a customer says can move the
+///    transfer elsewhere;
+/// 2. a checkout claim of the transfer's transaction, signed by the transfer's sender (the
+///    wallet that paid proved it made the claim), by a session that is not canceled, has an
+///    option paying that token to that address, and existed when the transfer was mined.
+///
+/// A claim without the sender's signature binds nothing: the transfer stays unmatched and the
+/// merchant sees the claim beside it, to attach it if they agree. A session that already has
+/// ``PaymentSession/maxPayments`` payments takes no more.
 public enum PaymentMatch {
     public enum Reason: String, Sendable, Hashable {
-        case claim
         case amountDue = "amount_due"
         case remainder
+        case signedClaim = "signed_claim"
     }
 
     public struct Decision: Sendable, Hashable {
@@ -26,31 +31,28 @@ public enum PaymentMatch {
         }
 
         /// How the payment row records the match.
-        public var matchedBy: MatchedBy { reason == .claim ? .transaction : .amount }
+        public var matchedBy: MatchedBy { reason == .signedClaim ? .transaction : .amount }
     }
 
     public static func decide(_ transfer: ChainTransfer, candidates: [PaymentSession]) -> Decision? {
         guard transfer.state != .removed else { return nil }
-        let claim = CheckoutClaim(network: transfer.network, transactionHash: transfer.transactionHash)
-        for session in candidates where session.claims.contains(claim) && session.status != .canceled {
-            if session.option(network: transfer.network, token: transfer.token, to: transfer.to) != nil {
-                return Decision(sessionId: session.id, reason: .claim)
-            }
-        }
+        let candidates = candidates.filter(\.acceptsMorePayments)
         for session in candidates {
-            if let option = session.option(network: transfer.network, token: transfer.token, to: transfer.to), option.reserved,
-                option.amountDue == transfer.amount
+            if let held = session.reservation(network: transfer.network, token: transfer.token, to: transfer.to, amount: transfer.amount),
+                session.option(network: transfer.network, token: transfer.token, to: transfer.to) != nil
             {
-                return Decision(sessionId: session.id, reason: .amountDue)
+                return Decision(sessionId: session.id, reason: held.kind == .remainder ? .remainder : .amountDue)
             }
         }
-        let remainders = candidates.filter { session in
-            guard session.status == .pending, !transfer.amount.isZero,
-                let option = session.option(network: transfer.network, token: transfer.token, to: transfer.to), option.reserved
-            else { return false }
-            let state = session.state
-            return !state.amountReceived.isZero && session.scale(of: option).toToken(state.underpaid) == transfer.amount
+        for session in candidates where session.status != .canceled {
+            let proved = session.claims.contains {
+                $0.network == transfer.network && $0.transactionHash == transfer.transactionHash && $0.signer == transfer.from
+            }
+            guard proved, session.option(network: transfer.network, token: transfer.token, to: transfer.to) != nil,
+                let mined = transfer.blockTimestamp, mined >= session.createdAt
+            else { continue }
+            return Decision(sessionId: session.id, reason: .signedClaim)
         }
-        return remainders.count == 1 ? Decision(sessionId: remainders[0].id, reason: .remainder) : nil
+        return nil
     }
 }

@@ -22,13 +22,10 @@ public struct PaymentOption: Sendable, Hashable {
     public let payTo: Address
     public let amountDue: UInt256
     public let confirmations: Int
-    /// Whether its amount due is still held for the session (while it is open and during the
-    /// late window after it ends).
-    public let reserved: Bool
 
     public init(
         position: Int, network: String, chainId: UInt64, token: String, tokenAddress: Address, decimals: Int, payTo: Address,
-        amountDue: UInt256, confirmations: Int, reserved: Bool
+        amountDue: UInt256, confirmations: Int
     ) {
         self.position = position
         self.network = network
@@ -39,7 +36,6 @@ public struct PaymentOption: Sendable, Hashable {
         self.payTo = payTo
         self.amountDue = amountDue
         self.confirmations = confirmations
-        self.reserved = reserved
     }
 
     public var paymentRequest: PaymentRequest {
@@ -52,14 +48,48 @@ public struct PaymentOption: Sendable, Hashable {
     }
 }
 
-/// A transaction the customer's wallet reported on the checkout page.
+/// A transaction the customer's wallet reported on the checkout page. With `signer`, the
+/// wallet also signed a message naming the session and the transaction (EIP-191): proof that
+/// whoever controls that address made the claim.
 public struct CheckoutClaim: Sendable, Hashable {
     public let network: String
     public let transactionHash: TxHash
+    public let signer: Address?
 
-    public init(network: String, transactionHash: TxHash) {
+    public init(network: String, transactionHash: TxHash, signer: Address? = nil) {
         self.network = network
         self.transactionHash = transactionHash
+        self.signer = signer
+    }
+
+    /// The message a wallet signs to prove it sent `transaction` for `session`.
+    public static func message(session: String, network: String, transaction: TxHash) -> String {
+        "I sent transaction \(transaction.hex) on \(network) to pay checkout \(session)."
+    }
+}
+
+/// An amount a session holds for itself on one network, token and receiving address, unique
+/// among every amount held there: a transfer of exactly it pays that session.
+public struct AmountReservation: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// The amount due of an option.
+        case amountDue = "amount_due"
+        /// What a partially paid session still asks, possibly raised a little to be unique.
+        case remainder
+    }
+
+    public let network: String
+    public let token: Address
+    public let payTo: Address
+    public let amount: UInt256
+    public let kind: Kind
+
+    public init(network: String, token: Address, payTo: Address, amount: UInt256, kind: Kind) {
+        self.network = network
+        self.token = token
+        self.payTo = payTo
+        self.amount = amount
+        self.kind = kind
     }
 }
 
@@ -121,12 +151,15 @@ public struct PaymentSession: Sendable, Hashable {
     public let claims: [CheckoutClaim]
     /// Returned by succeeded refunds, at the session's scale.
     public let amountRefunded: UInt256
+    /// The amounts this session holds (its amounts due while reserved, and its remainder).
+    public let reservations: [AmountReservation]
 
     public init(
         id: String, merchantId: String, livemode: Bool, status: SessionStatus, statusReason: String?, amount: String, currency: String,
         scale: Int, priceUnits: UInt256, offsetUnits: UInt64, description: String?, metadata: [(String, String)], successURL: String?,
         cancelURL: String?, clientSecret: String, expiresAt: Timestamp, timeline: SessionTimeline, createdAt: Timestamp,
-        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim], amountRefunded: UInt256 = .zero
+        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim], amountRefunded: UInt256 = .zero,
+        reservations: [AmountReservation] = []
     ) {
         self.id = id
         self.merchantId = merchantId
@@ -150,7 +183,16 @@ public struct PaymentSession: Sendable, Hashable {
         self.payments = payments
         self.claims = claims
         self.amountRefunded = amountRefunded
+        self.reservations = reservations
     }
+
+    /// Payments one session takes at most: beyond, transfers stay unmatched for the merchant to
+    /// see, so that one transaction of thousands of tiny transfers cannot make every event about
+    /// the session (which carries its payments) grow without bound.
+    public static let maxPayments = 100
+
+    /// Whether the session can take another payment.
+    public var acceptsMorePayments: Bool { payments.count < Self.maxPayments }
 
     public static func == (lhs: PaymentSession, rhs: PaymentSession) -> Bool { lhs.id == rhs.id && lhs.state == rhs.state }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
@@ -165,7 +207,7 @@ public struct PaymentSession: Sendable, Hashable {
         PaymentSessionState(
             amountDue: amountDueUnits, status: status,
             payments: payments.map { SessionPayment(key: $0.key, amount: $0.credited, state: $0.transfer.state, late: $0.late) },
-            reason: statusReason, amountRefunded: amountRefunded)
+            reason: statusReason, amountRefunded: amountRefunded, expiresAt: expiresAt)
     }
 
     public func format(_ units: UInt256) -> String { AmountText.format(units, scale: scale) }
@@ -175,6 +217,31 @@ public struct PaymentSession: Sendable, Hashable {
     /// The option a transfer of `token` to `to` on `network` pays through, if any.
     public func option(network: String, token: Address, to: Address) -> PaymentOption? {
         options.first { $0.accepts(network: network, token: token, to: to) }
+    }
+
+    /// The amount this session holds for transfers of `token` to `to` on `network`, if any.
+    public func reservation(network: String, token: Address, to: Address, amount: UInt256) -> AmountReservation? {
+        reservations.first { $0.network == network && $0.token == token && $0.payTo == to && $0.amount == amount }
+    }
+
+    /// Whether the option's amount due is still held for the session.
+    public func isReserved(_ option: PaymentOption) -> Bool {
+        reservation(network: option.network, token: option.tokenAddress, to: option.payTo, amount: option.amountDue) != nil
+    }
+
+    /// The remainder held for paying through `option`, when the session is partially paid.
+    public func remainderDue(_ option: PaymentOption) -> UInt256? {
+        reservations.first {
+            $0.kind == .remainder && $0.network == option.network && $0.token == option.tokenAddress && $0.payTo == option.payTo
+        }?.amount
+    }
+
+    /// What a partially paid pending session still asks through each option, in the option's
+    /// token: the remainders it should hold. Empty otherwise.
+    public var remaindersWanted: [(option: PaymentOption, amount: UInt256)] {
+        let state = state
+        guard status == .pending, !state.amountReceived.isZero, !state.underpaid.isZero else { return [] }
+        return options.map { ($0, scale(of: $0).toToken(state.underpaid)) }
     }
 
     /// How the option's token relates to the session's scale.
@@ -203,6 +270,6 @@ public struct PaymentSession: Sendable, Hashable {
             metadata: metadata, successURL: successURL, cancelURL: cancelURL, clientSecret: clientSecret, expiresAt: expiresAt,
             timeline: timeline.after(previous: status, status: state.status, now: now, lateWindowSeconds: lateWindowSeconds),
             createdAt: createdAt, options: options, payments: payments, claims: claims ?? self.claims,
-            amountRefunded: state.amountRefunded)
+            amountRefunded: state.amountRefunded, reservations: reservations)
     }
 }

@@ -65,7 +65,8 @@ public enum SessionEventType: String, Sendable, Hashable, CaseIterable {
 
 /// What happened to a session.
 public enum SessionInput: Sendable, Hashable {
-    case transferSeen(PaymentKey, amount: UInt256)
+    /// A transfer is on chain; `minedAt` is its block's timestamp (nil when unknown).
+    case transferSeen(PaymentKey, amount: UInt256, minedAt: Timestamp? = nil)
     case transferConfirmed(PaymentKey)
     case transferRemoved(PaymentKey)
     /// The clock passed the expiry time.
@@ -100,8 +101,12 @@ public enum SessionTransitionError: Error, Sendable, Hashable, CustomStringConve
 ///
 /// `pending` → (enough seen) `confirming` → (enough confirmed) `completed`; partial payments
 /// keep it `pending` with `amountReceived`; a reorg that removes a payment moves it back and
-/// emits `payment.reorged`; expiry while nothing sufficient is on chain makes it `expired`,
-/// and payments seen after that are late, recorded but never completing the session.
+/// emits `payment.reorged`; expiry while nothing sufficient is on chain makes it `expired`.
+///
+/// Lateness is decided by when a payment was mined, not when it is seen: a payment whose block
+/// is after `expiresAt` is late (recorded, never completing the session); one mined by then
+/// counts even if it is processed after the session expired, which brings the session back.
+/// A payment to a canceled or failed session is late whenever it was mined.
 public struct PaymentSessionState: Sendable, Hashable {
     public let amountDue: UInt256
     public private(set) var status: SessionStatus = .pending
@@ -110,20 +115,34 @@ public struct PaymentSessionState: Sendable, Hashable {
     public private(set) var reason: String?
     /// Refunded by succeeded refunds, at the session's scale.
     public private(set) var amountRefunded: UInt256 = .zero
+    /// Payments mined after this are late.
+    public let expiresAt: Timestamp?
 
-    public init(amountDue: UInt256) {
+    public init(amountDue: UInt256, expiresAt: Timestamp? = nil) {
         precondition(!amountDue.isZero, "a session asks for a positive amount")
         self.amountDue = amountDue
+        self.expiresAt = expiresAt
     }
 
     /// A session as stored: its status, payments, reason and refunded amount, to apply the next
     /// input to.
-    public init(amountDue: UInt256, status: SessionStatus, payments: [SessionPayment], reason: String?, amountRefunded: UInt256 = .zero) {
-        self.init(amountDue: amountDue)
+    public init(
+        amountDue: UInt256, status: SessionStatus, payments: [SessionPayment], reason: String?, amountRefunded: UInt256 = .zero,
+        expiresAt: Timestamp? = nil
+    ) {
+        self.init(amountDue: amountDue, expiresAt: expiresAt)
         self.status = status
         self.payments = payments
         self.reason = reason
         self.amountRefunded = amountRefunded
+    }
+
+    /// Whether a payment mined at `minedAt` is late for this session in its current status.
+    func isLate(minedAt: Timestamp?) -> Bool {
+        if status.refusesPayments { return true }
+        let minedInTime: Bool? = minedAt.flatMap { mined in expiresAt.map { mined <= $0 } }
+        if status == .expired { return minedInTime != true }
+        return minedInTime == false
     }
 
     /// Seen or confirmed, on-time payments.
@@ -143,14 +162,17 @@ public struct PaymentSessionState: Sendable, Hashable {
     /// Applies `input` and returns the events to write in the same transaction.
     public mutating func apply(_ input: SessionInput) throws(SessionTransitionError) -> [SessionEventType] {
         switch input {
-        case .transferSeen(let key, let amount):
+        case .transferSeen(let key, let amount, let minedAt):
             if let index = payments.firstIndex(where: { $0.key == key }) {
                 guard payments[index].state == .removed else { return [] }
                 payments[index].state = .seen
             } else {
-                let late = status.takesLatePayments
+                let late = isLate(minedAt: minedAt)
                 payments.append(SessionPayment(key: key, amount: amount, state: .seen, late: late))
                 if late { return [.latePayment] }
+                // Mined in time but processed after the clock expired the session: it was never
+                // really expired.
+                if status == .expired { status = .pending }
             }
             return settle()
         case .transferConfirmed(let key):

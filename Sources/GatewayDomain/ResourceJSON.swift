@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// The JSON of the API's objects, in one place: API responses, checkout events and outbox
 /// payloads all use these.
 public enum ResourceJSON {
@@ -24,7 +26,7 @@ public enum ResourceJSON {
                 "description": .string(session.description),
                 "metadata": .object(metadata),
                 "status_reason": .string(session.statusReason),
-                "payment_options": .array(session.options.map(option)),
+                "payment_options": .array(session.options.map { option($0, remainder: session.remainderDue($0)) }),
                 "payments": .array(session.payments.map(payment)),
                 "checkout_url": .string("\(publicBaseURL)/checkout/\(session.id)"),
                 "client_secret": .string(session.clientSecret),
@@ -36,8 +38,13 @@ public enum ResourceJSON {
             ]))
     }
 
-    public static func option(_ option: PaymentOption) -> JSONValue {
-        .object(
+    /// An option; `remainder`, when the session is partially paid, is what it still asks through
+    /// this option (held for it alone, so it may be a little more than the exact rest).
+    public static func option(_ option: PaymentOption, remainder: UInt256? = nil) -> JSONValue {
+        let remainingRequest = remainder.map {
+            PaymentRequest(token: option.tokenAddress, chainId: option.chainId, payTo: option.payTo, amount: $0)
+        }
+        return .object(
             JSONObject([
                 "network": .string(option.network),
                 "chain_id": .int(Int64(option.chainId)),
@@ -49,6 +56,9 @@ public enum ResourceJSON {
                 "amount_due_base_units": .string(option.amountDue.decimalString),
                 "confirmations_required": .int(option.confirmations),
                 "uri": .string(option.paymentRequest.uri),
+                "amount_remaining_due": .string(remainder.map { AmountText.format($0, scale: option.decimals) }),
+                "amount_remaining_due_base_units": .string(remainder?.decimalString),
+                "remaining_uri": .string(remainingRequest?.uri),
             ]))
     }
 
@@ -98,6 +108,11 @@ public enum ResourceJSON {
                 "status": .string(transfer.state.rawValue),
                 "confirmations": .int(transfer.confirmations),
                 "payment_session": .string(record.sessionId),
+                "claims": .array(
+                    record.claims.map { claim in
+                        .object(JSONObject(["payment_session": .string(claim.sessionId), "signed": .bool(claim.signed)]))
+                    }),
+                "block_timestamp": .string(transfer.blockTimestamp?.rfc3339),
                 "created_at": .string(transfer.seenAt.rfc3339),
             ]))
     }

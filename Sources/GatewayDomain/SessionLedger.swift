@@ -27,6 +27,13 @@ public struct SessionChange: Sendable, Hashable {
     public var sessionChanged: Bool {
         before.status != after.status || before.statusReason != after.statusReason || before.timeline != after.timeline
     }
+
+    /// Whether what the session still asks may have changed, so its held remainders must be
+    /// set again (to ``PaymentSession/remaindersWanted``).
+    /// An expired session keeps what it held through its late window.
+    public var remaindersChanged: Bool {
+        after.status != .expired && (before.status != after.status || before.state.amountReceived != after.state.amountReceived)
+    }
 }
 
 /// Sessions loaded for one unit of work, changed in memory by pure rules: transfers bound by
@@ -66,6 +73,23 @@ public struct SessionLedger: Sendable {
         case unchanged
     }
 
+    /// Applies the states a transfer went through, in order (a removal and a revival inside one
+    /// batch are both applied). Returns the outcome of each step that did something, or
+    /// `[.unchanged]`.
+    @discardableResult
+    public mutating func apply(transfer: ChainTransfer, states: [ChainTransfer.State], boundTo: String?) throws(SessionTransitionError)
+        -> [Outcome]
+    {
+        var bound = boundTo
+        var outcomes: [Outcome] = []
+        for state in states {
+            let outcome = try apply(transfer: transfer.with(state: state), boundTo: bound)
+            if case .bound(let sessionId, _) = outcome { bound = sessionId }
+            if outcome != .unchanged { outcomes.append(outcome) }
+        }
+        return outcomes.isEmpty ? [.unchanged] : outcomes
+    }
+
     /// Applies a transfer that was recorded or changed state. `boundTo` is the session it already
     /// pays, if any; otherwise ``PaymentMatch`` picks one among the loaded sessions.
     @discardableResult
@@ -76,9 +100,10 @@ public struct SessionLedger: Sendable {
                 payment.transfer.state != transfer.state
             else { return .unchanged }
             let inputs: [SessionInput]
+            let seen = SessionInput.transferSeen(payment.key, amount: payment.credited, minedAt: transfer.blockTimestamp)
             switch transfer.state {
-            case .seen: inputs = [.transferSeen(payment.key, amount: payment.credited)]
-            case .confirmed: inputs = [.transferSeen(payment.key, amount: payment.credited), .transferConfirmed(payment.key)]
+            case .seen: inputs = [seen]
+            case .confirmed: inputs = [seen, .transferConfirmed(payment.key)]
             case .removed: inputs = [.transferRemoved(payment.key)]
             }
             try run(inputs, on: session)
@@ -97,7 +122,7 @@ public struct SessionLedger: Sendable {
     {
         guard let option = session.option(network: transfer.network, token: transfer.token, to: transfer.to) else { return }
         let credited = session.scale(of: option).toSession(transfer.amount)
-        var inputs: [SessionInput] = [.transferSeen(transfer.key, amount: credited)]
+        var inputs: [SessionInput] = [.transferSeen(transfer.key, amount: credited, minedAt: transfer.blockTimestamp)]
         if transfer.state == .confirmed { inputs.append(.transferConfirmed(transfer.key)) }
         var state = session.state
         var emitted: [SessionEventType] = []

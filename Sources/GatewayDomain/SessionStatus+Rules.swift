@@ -8,8 +8,9 @@ extension SessionStatus {
     /// back if a reorg removes a payment, which the state machine handles).
     public var hasEnded: Bool { !isOpen }
 
-    /// Payments arriving in this status are recorded as late: they never complete it.
-    public var takesLatePayments: Bool { self == .expired || self == .canceled || self == .failed }
+    /// Every payment to a session in this status is late, whenever it was mined (an expired
+    /// session takes payments mined before its expiry; the state machine decides by time).
+    public var refusesPayments: Bool { self == .canceled || self == .failed }
 
     /// Statuses whose payments the state machine settles (recomputes the status from).
     var settlesPayments: Bool { isOpen || self == .completed }

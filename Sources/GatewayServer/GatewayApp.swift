@@ -1,5 +1,6 @@
 import ChainMonitor
 import ChainRPC
+import Foundation
 import GatewayAPI
 import GatewayDomain
 import GatewayStore
@@ -22,6 +23,10 @@ public struct GatewayApp: Sendable {
     public let clock: SessionClock
     /// One refund sender per network with an unlocked hot wallet.
     public let senders: [RefundSender]
+    /// Change notices from the database, for everyone who waits on them.
+    public let changes: ChangeHub
+    /// Whether the database answers (a probe keeps it current while the app runs).
+    public let availability: Availability
     /// The HTTP routes, built once.
     public let responder: RouterResponder<APIContext>
     let logger: Logger
@@ -51,19 +56,26 @@ public struct GatewayApp: Sendable {
             idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger),
             refunds: refunds)
         monitorStore = PostgresMonitorStore(client: client, logger: logger)
+        let changes = ChangeHub()
+        let availability = Availability()
+        self.changes = changes
+        self.availability = availability
         let monitorStore = self.monitorStore
         senders = chains.compactMap { chain in
             wallets[chain.network.name].map { wallet in
                 RefundSender(
                     chain: chain, wallet: wallet, refunds: refunds, balances: monitorStore, configuration: configuration.refunds,
-                    client: client, retryDelay: configuration.monitorRetryDelay, logger: logger)
+                    client: client, retryDelay: configuration.monitorRetryDelay, changes: changes, logger: logger)
             }
         }
         matcher = SessionMatcher(
-            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, logger: logger)
+            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
+            logger: logger)
         clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
         let chains = self.chains
-        responder = try GatewayRouter.make(stores: stores, configuration: configuration.api, metrics: metrics) {
+        responder = try GatewayRouter.make(
+            stores: stores, configuration: configuration.api, changes: changes, availability: availability, metrics: metrics
+        ) {
             await Self.health(chains: chains, client: client, logger: logger)
         }.buildResponder()
     }
@@ -78,29 +90,36 @@ public struct GatewayApp: Sendable {
             }, payTo: nil)
     }
 
-    /// A fresh monitor of `chain` as the gateway runs it.
-    public func makeMonitor(_ chain: Chain) -> ChainMonitor {
+    /// A fresh monitor of `chain` as the gateway runs it (on `store`, by default the unfenced one).
+    public func makeMonitor(_ chain: Chain, store: PostgresMonitorStore? = nil) -> ChainMonitor {
         ChainMonitor(
-            pool: chain.pool, store: monitorStore, configuration: ChainMonitor.Configuration(network: chain.network), logger: logger)
+            pool: chain.pool, store: store ?? monitorStore, configuration: ChainMonitor.Configuration(network: chain.network),
+            logger: logger)
     }
 
     /// Every service in the order they start (and the reverse of the order they stop): the
     /// database pool first, the HTTP server last, so that on SIGTERM no request arrives while
     /// the workers finish and the pool outlives them all.
     public func services() -> [any Service] {
-        var services: [any Service] = [client]
+        var services: [any Service] = [
+            client, ChangeFeed(hub: changes, client: client, logger: logger),
+            DatabaseProbe(
+                client: client, availability: availability, interval: configuration.databaseProbeInterval,
+                timeout: configuration.databaseProbeTimeout, logger: logger),
+        ]
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         for chain in chains {
             let app = self
             services.append(
-                MonitorService(chain: chain, client: client, retryDelay: configuration.monitorRetryDelay, logger: logger) {
-                    app.makeMonitor(chain)
-                })
+                MonitorService(
+                    chain: chain, store: monitorStore, retryDelay: configuration.monitorRetryDelay, holder: holder, logger: logger
+                ) { store in app.makeMonitor(chain, store: store) })
         }
         services.append(matcher)
         services.append(clock)
         services += senders as [any Service]
         for _ in 0..<configuration.webhookWorkers {
-            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, logger: logger))
+            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, changes: changes, logger: logger))
         }
         let publicURL = configuration.resolvedPublicURL
         let logger = self.logger
@@ -118,10 +137,12 @@ public struct GatewayApp: Sendable {
 
     /// Runs every service until SIGTERM or SIGINT, then stops them in order.
     public func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        warnAboutTrust()
+        var group = ServiceGroupConfiguration(
+            services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+        group.maximumCancellationDuration = configuration.shutdownCancellationPeriod
+        try await ServiceGroup(configuration: group).run()
     }
 
     static func health(chains: [Chain], client: PostgresClient, logger: Logger) async -> [NetworkHealth] {
@@ -131,13 +152,25 @@ public struct GatewayApp: Sendable {
                 for try await (network, number) in rows.decode((String, Int64).self) { checkpoints[network] = UInt64(exactly: number) }
             } catch {}
         }
+        let halts = (try? await PostgresMonitorStore(client: client, logger: logger).halts()) ?? [:]
         var out: [NetworkHealth] = []
         for chain in chains {
             out.append(
                 NetworkHealth(
                     network: chain.network.name, chainId: chain.network.chainId, head: await chain.pool.safeHead,
-                    checkpoint: checkpoints[chain.network.name]))
+                    checkpoint: checkpoints[chain.network.name], providers: chain.pool.providerCount, haltReason: halts[chain.network.name])
+            )
         }
         return out
+    }
+
+    /// Says, for each network with a single provider, that its answers are believed without a
+    /// second opinion.
+    public func warnAboutTrust() {
+        for chain in chains where chain.pool.trustsSingleProvider {
+            logger.warning(
+                "one provider configured: the gateway trusts it fully (a lying provider could forge or hide payments); configure two or more",
+                metadata: ["network": "\(chain.network.name)"])
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ChainConfig
 import GatewayAPI
+import GatewayStore
 import WebhookDelivery
 
 /// Everything `gateway serve` runs with, as plain values with the defaults it documents.
@@ -16,8 +17,9 @@ public struct GatewayConfiguration: Sendable {
     /// Seconds after a session ends during which its amounts stay reserved and later payments
     /// are still matched (default one day).
     public var lateWindowSeconds: Int64 = 86_400
-    /// How often an idle matcher looks for queued transfer changes, and how many it takes at once.
-    public var matcherInterval: Duration = .milliseconds(250)
+    /// The longest an idle matcher waits when no change notice arrives (it wakes on notices),
+    /// and how many queued changes it takes at once.
+    public var matcherInterval: Duration = .seconds(1)
     public var matcherBatchSize = 200
     /// How often the session clock expires sessions and frees reservations.
     public var clockInterval: Duration = .seconds(1)
@@ -31,6 +33,16 @@ public struct GatewayConfiguration: Sendable {
     public var networks: [NetworkSelection] = []
     /// Refund limits, fee rules per network and the senders' pace.
     public var refunds = RefundConfiguration()
+    /// The database pool: size, connect timeout, statement, lock and idle-in-transaction timeouts.
+    public var database = DatabasePoolSettings()
+    /// How often the database is probed, and how long a probe may take before the API answers
+    /// 503 at once.
+    public var databaseProbeInterval: Duration = .seconds(1)
+    public var databaseProbeTimeout: Duration = .seconds(2)
+    /// On SIGTERM, how long services may take to finish what they are doing before they are
+    /// cancelled; then how long cancellation may take before the process exits anyway.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+    public var shutdownCancellationPeriod: Duration = .seconds(5)
 
     public init() {}
 

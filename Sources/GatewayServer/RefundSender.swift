@@ -30,12 +30,14 @@ public actor RefundSender: Service {
     let policy: RefundFeePolicy
     let client: PostgresClient
     let retryDelay: Duration
+    /// Wakes the sender when a refund is queued, instead of at its next pass.
+    let changes: ChangeHub?
     let logger: Logger
     var lastBalanceSave: ContinuousClock.Instant?
 
     public init(
         chain: Chain, wallet: HotWallet, refunds: RefundStore, balances: PostgresMonitorStore, configuration: RefundConfiguration,
-        client: PostgresClient, retryDelay: Duration = .seconds(5), logger: Logger
+        client: PostgresClient, retryDelay: Duration = .seconds(5), changes: ChangeHub? = nil, logger: Logger
     ) {
         self.chain = chain
         self.wallet = wallet
@@ -45,6 +47,7 @@ public actor RefundSender: Service {
         self.policy = configuration.feePolicy(network: chain.network.name)
         self.client = client
         self.retryDelay = retryDelay
+        self.changes = changes
         var logger = logger
         logger[metadataKey: "network"] = .string(chain.network.name)
         logger[metadataKey: "hot_wallet"] = .string(wallet.address.checksummed)
@@ -80,6 +83,7 @@ public actor RefundSender: Service {
     func loop() async throws {
         logger.info("refund sender running")
         while !Task.isCancelled {
+            let mark = await changes?.mark() ?? 0
             do {
                 try await pass()
             } catch is CancellationError {
@@ -87,7 +91,14 @@ public actor RefundSender: Service {
             } catch {
                 logger.error("refund pass failed; retrying", metadata: ["error": "\(describeDatabaseError(error))"])
             }
-            try await Task.sleep(for: configuration.senderInterval)
+            // A queued refund wakes the sender at once; sent transactions are followed every
+            // interval whatever happens.
+            if let changes {
+                await changes.wait(for: [.refunds(network)], after: mark, timeout: configuration.senderInterval)
+                try Task.checkCancellation()
+            } else {
+                try await Task.sleep(for: configuration.senderInterval)
+            }
         }
     }
 

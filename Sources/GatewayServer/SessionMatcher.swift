@@ -14,30 +14,45 @@ import ServiceLifecycle
 /// side by side.
 public struct SessionMatcher: Service {
     public let sessions: SessionStore
+    /// The longest an idle matcher waits when no change notice arrives.
     public let interval: Duration
     public let batchSize: Int
+    /// Wakes the matcher when the monitor queues changes.
+    let changes: ChangeHub?
     let logger: Logger
 
     public init(
-        sessions: SessionStore, interval: Duration = .milliseconds(250), batchSize: Int = 200,
+        sessions: SessionStore, interval: Duration = .seconds(1), batchSize: Int = 200, changes: ChangeHub? = nil,
         logger: Logger = Logger(label: "gateway.matcher")
     ) {
         self.sessions = sessions
         self.interval = interval
         self.batchSize = batchSize
+        self.changes = changes
         self.logger = logger
     }
 
     public func run() async throws {
+        var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let mark = await changes?.mark() ?? 0
             do {
                 try await drain()
+                failures = 0
             } catch is CancellationError {
                 return
             } catch {
+                failures += 1
                 logger.error("matcher pass failed; retrying", metadata: ["error": "\(describeDatabaseError(error))"])
+                // Backs off while the database is away, then resumes by itself.
+                try? await Task.sleep(for: min(interval * (1 << min(failures, 4)), .seconds(15)))
+                continue
             }
-            try? await Task.sleep(for: interval)
+            if let changes {
+                await changes.wait(for: [.transfers], after: mark, timeout: interval)
+            } else {
+                try? await Task.sleep(for: interval)
+            }
         }
     }
 
@@ -58,35 +73,41 @@ public struct SessionMatcher: Service {
         let (changes, taken, now) = try await sessions.takeTransferChanges(limit: batchSize, on: connection)
         guard !changes.isEmpty else { return taken }
         let bound = Array(Set(changes.compactMap(\.boundTo))).sorted()
-        let unbound = changes.filter { $0.boundTo == nil && $0.transfer.state != .removed }.map(\.transfer)
+        let unbound = changes.filter { $0.boundTo == nil && $0.states.contains { $0 != .removed } }.map(\.transfer)
         let candidates = try await sessions.lockCandidates(bound: bound, unbound: unbound, on: connection)
         var ledger = SessionLedger(sessions: candidates, now: now, lateWindowSeconds: sessions.lateWindowSeconds)
         for change in changes {
             let transfer = change.transfer
-            switch try ledger.apply(transfer: transfer, boundTo: change.boundTo) {
-            case .bound(let sessionId, let matchedBy):
-                logger.info(
-                    "transfer matched",
-                    metadata: [
-                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "by": "\(matchedBy.rawValue)",
-                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
-                    ])
-            case .updated(let sessionId):
-                logger.info(
-                    "payment updated",
-                    metadata: [
-                        "session": "\(sessionId)", "transfer": "\(transfer.id)", "state": "\(transfer.state.rawValue)",
-                        "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
-                    ])
-            case .unchanged where change.boundTo == nil && transfer.state != .removed:
-                logger.info(
-                    "transfer matches no session",
-                    metadata: ["transfer": "\(transfer.id)", "network": "\(transfer.network)", "amount": "\(transfer.amount)"])
-            case .unchanged:
-                break
+            for outcome in try ledger.apply(transfer: transfer, states: change.states, boundTo: change.boundTo) {
+                log(outcome, transfer: transfer, boundTo: change.boundTo, ledger: ledger)
             }
         }
         try await sessions.save(ledger.changes, on: connection)
         return taken
+    }
+
+    func log(_ outcome: SessionLedger.Outcome, transfer: ChainTransfer, boundTo: String?, ledger: SessionLedger) {
+        switch outcome {
+        case .bound(let sessionId, let matchedBy):
+            logger.info(
+                "transfer matched",
+                metadata: [
+                    "session": "\(sessionId)", "transfer": "\(transfer.id)", "by": "\(matchedBy.rawValue)",
+                    "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                ])
+        case .updated(let sessionId):
+            logger.info(
+                "payment updated",
+                metadata: [
+                    "session": "\(sessionId)", "transfer": "\(transfer.id)", "state": "\(transfer.state.rawValue)",
+                    "status": "\(ledger.session(sessionId)?.status.rawValue ?? "?")",
+                ])
+        case .unchanged where boundTo == nil && transfer.state != .removed:
+            logger.info(
+                "transfer matches no session",
+                metadata: ["transfer": "\(transfer.id)", "network": "\(transfer.network)", "amount": "\(transfer.amount)"])
+        case .unchanged:
+            break
+        }
     }
 }

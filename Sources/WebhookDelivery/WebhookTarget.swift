@@ -1,5 +1,7 @@
 import Foundation
 import GatewayDomain
+import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -27,18 +29,55 @@ public enum WebhookTarget {
         }
     }
 
-    public static func check(_ text: String, livemode: Bool, allowPrivate: Bool) throws(Refusal) {
+    /// Where to connect for a checked URL: its host (for `Host` and TLS SNI) and the one
+    /// address that was checked, so that a second resolution (DNS rebinding) cannot send the
+    /// request elsewhere.
+    public struct Pinned: Sendable, Hashable {
+        public let host: String
+        public let address: String
+
+        public init(host: String, address: String) {
+            self.host = host
+            self.address = address
+        }
+    }
+
+    /// Checks the URL and resolves its host on NIO's blocking-IO thread pool (never on the
+    /// cooperative pool, where one merchant's slow DNS would stall everyone), refusing it when
+    /// any of its addresses is forbidden; returns the address to connect to.
+    @discardableResult
+    public static func check(_ text: String, livemode: Bool, allowPrivate: Bool) async throws(Refusal) -> Pinned {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty, text.count <= 2048
         else { throw .malformed }
         if livemode && scheme != "https" { throw .httpsRequired }
-        if allowPrivate { return }
-        let addresses = resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
-        guard !addresses.isEmpty else { throw .unresolvable(host) }
-        for address in addresses {
-            let forbidden = address.count == 4 ? TargetAddress.isForbidden(ipv4: address) : TargetAddress.isForbidden(ipv6: address)
-            if forbidden { throw .forbiddenAddress(host) }
+        let name = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let addresses: [[UInt8]]
+        do {
+            addresses = try await NIOThreadPool.singleton.runIfActive { resolve(name) }
+        } catch {
+            throw .unresolvable(host)
         }
+        guard !addresses.isEmpty else { throw .unresolvable(host) }
+        if !allowPrivate {
+            for address in addresses {
+                let forbidden = address.count == 4 ? TargetAddress.isForbidden(ipv4: address) : TargetAddress.isForbidden(ipv6: address)
+                if forbidden { throw .forbiddenAddress(host) }
+            }
+        }
+        // IPv4 first, as most receivers are reachable there.
+        let chosen = addresses.first { $0.count == 4 } ?? addresses[0]
+        return Pinned(host: name, address: format(chosen))
+    }
+
+    /// An address's text form, as a connection target.
+    static func format(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        var groups: [String] = []
+        for index in stride(from: 0, to: bytes.count, by: 2) {
+            groups.append(String(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]), radix: 16))
+        }
+        return groups.joined(separator: ":")
     }
 
     /// The host's IPv4 and IPv6 addresses (raw bytes), from the system resolver.

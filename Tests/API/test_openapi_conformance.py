@@ -19,7 +19,7 @@ from openapi_check import Api, header, parse_events
 
 SESSIONS = "/v1/payment_sessions"
 SESSION_EVENT_FIELDS = {
-    "id", "status", "amount", "currency", "amount_due", "amount_received", "amount_remaining", "amount_overpaid",
+    "id", "status", "amount", "currency", "amount_due", "amount_received", "amount_remaining", "remaining_due", "amount_overpaid",
     "amount_late", "expires_at", "success_url", "cancel_url", "payments",
 }
 SESSION_EVENT_PAYMENT_FIELDS = {
@@ -399,9 +399,10 @@ def test_checkout_events(api, gateway, document) -> None:
     data = json.loads(event["data"])
     document.validate_schema("SessionEvent", data)
     assert set(data) == SESSION_EVENT_FIELDS
-    for field in SESSION_EVENT_FIELDS - {"payments"}:
+    for field in SESSION_EVENT_FIELDS - {"payments", "remaining_due"}:
         assert data[field] == session[field], field
     assert data["payments"] == []
+    assert data["remaining_due"] == [option["amount_remaining_due"] for option in session["payment_options"]]
     api.error("GET", "/checkout/ps_doesnotexist000/events", auth=False, expect=404, type="invalid_request_error")
 
 

@@ -10,6 +10,9 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Dict, List, Optional
 
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
 from conftest import BrowserPage, TestWallet
 from gateway_server import GatewayServer, psql
 
@@ -296,9 +299,13 @@ def test_underpaid_then_paid_with_wallet(gateway: GatewayServer, wallet: TestWal
     open_checkout(page, session, "Awaiting payment")
 
     partial = 5_000_000  # 5 USDC of 12.50 + offset
-    tx_hash = gateway.pay(option, partial)
+    tx_hash = gateway.pay(option, partial, sender=1)
+    # The paying wallet proves the claim: it signs a message naming the session and the transaction.
+    message = f"I sent transaction {tx_hash.lower()} on devnet to pay checkout {session['id']}."
+    signature = Account.sign_message(encode_defunct(text=message), gateway.chain.accounts[1]["privateKey"]).signature
     claim = gateway.request("POST", f"/checkout/{session['id']}/transactions",
-                            {"client_secret": session["client_secret"], "tx_hash": tx_hash, "network": "devnet"}, auth=False)
+                            {"client_secret": session["client_secret"], "tx_hash": tx_hash, "network": "devnet",
+                             "signature": "0x" + bytes(signature).hex()}, auth=False)
     assert claim.status == 202, (claim.status, claim.body)
     body = claim.json()
     assert body["object"] == "checkout_transaction"

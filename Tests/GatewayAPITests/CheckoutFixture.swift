@@ -67,12 +67,7 @@ final class CheckoutFixture: @unchecked Sendable {
         var gateway = GatewayConfiguration()
         gateway.publicURL = "https://pay.example"
         gateway.lateWindowSeconds = Int64(lateWindowSeconds)
-        var api = configuration ?? APIConfiguration()
-        if configuration == nil {
-            api.rateLimit = 0
-            api.createRateLimit = 0
-        }
-        gateway.api = api
+        gateway.api = configuration ?? APIConfiguration.unlimited
         gateway.refunds = refunds
         app = try GatewayApp(
             configuration: gateway, client: client, chains: [devnetChain, liveChain],
@@ -161,6 +156,18 @@ final class CheckoutFixture: @unchecked Sendable {
         return reply.json
     }
 
+    /// The checkout page's report of `tx` for `session`, signed (personal_sign) by devchain
+    /// account `signedBy` when given.
+    func claim(_ session: JSONObject, tx: TxHash, signedBy account: Int? = nil, network: String = "devnet") async throws -> Reply {
+        var body = #"{"client_secret":"\#(session.string("client_secret")!)","tx_hash":"\#(tx.hex)","network":"\#(network)""#
+        if let account {
+            let message = CheckoutClaim.message(session: session.id, network: network, transaction: tx)
+            let signature = chain.keys[account].signPersonalMessage(Array(message.utf8)).rsv
+            body += #","signature":"\#(Hex.encode(signature))""#
+        }
+        return try await call(.post, "/checkout/\(session.id)/transactions", body: body + "}", key: .some(nil))
+    }
+
     func session(_ id: String) async throws -> JSONObject {
         try await call(.get, "/v1/payment_sessions/\(id)").json
     }
@@ -172,6 +179,13 @@ final class CheckoutFixture: @unchecked Sendable {
         var out: [String] = []
         for try await type in rows.decode(String.self) { out.append(type) }
         return out
+    }
+
+    /// The name of the fixture's database.
+    func databaseName() async throws -> String {
+        let rows = try await client.query("SELECT current_database()::text", logger: Self.logger)
+        for try await name in rows.decode(String.self) { return name }
+        throw FixtureError("no current database")
     }
 
     func execute(_ sql: String) async throws {

@@ -53,25 +53,29 @@ struct WebhookRulesTests {
         #expect(!TargetAddress.isForbidden(ipv6: v6([0x26, 0x06, 0x47, 0x00], [0x11, 0x11])))
     }
 
-    @Test("target URLs: http(s) only, https for live, no private hosts unless allowed")
-    func targets() {
-        #expect(throws: WebhookTarget.Refusal.malformed) {
-            try WebhookTarget.check("ftp://shop.example/hook", livemode: false, allowPrivate: false)
+    @Test("target URLs: http(s) only, https for live, no private hosts unless allowed; the checked address is the one pinned")
+    func targets() async throws {
+        await #expect(throws: WebhookTarget.Refusal.malformed) {
+            try await WebhookTarget.check("ftp://shop.example/hook", livemode: false, allowPrivate: false)
         }
-        #expect(throws: WebhookTarget.Refusal.httpsRequired) {
-            try WebhookTarget.check("http://8.8.8.8/hook", livemode: true, allowPrivate: false)
+        await #expect(throws: WebhookTarget.Refusal.httpsRequired) {
+            try await WebhookTarget.check("http://8.8.8.8/hook", livemode: true, allowPrivate: false)
         }
-        #expect(throws: WebhookTarget.Refusal.forbiddenAddress("127.0.0.1")) {
-            try WebhookTarget.check("http://127.0.0.1:8080/hook", livemode: false, allowPrivate: false)
+        await #expect(throws: WebhookTarget.Refusal.forbiddenAddress("127.0.0.1")) {
+            try await WebhookTarget.check("http://127.0.0.1:8080/hook", livemode: false, allowPrivate: false)
         }
-        #expect(throws: WebhookTarget.Refusal.forbiddenAddress("localhost")) {
-            try WebhookTarget.check("http://localhost/hook", livemode: false, allowPrivate: false)
+        await #expect(throws: WebhookTarget.Refusal.forbiddenAddress("localhost")) {
+            try await WebhookTarget.check("http://localhost/hook", livemode: false, allowPrivate: false)
         }
-        #expect(throws: WebhookTarget.Refusal.forbiddenAddress("169.254.169.254")) {
-            try WebhookTarget.check("http://169.254.169.254/latest/meta-data", livemode: false, allowPrivate: false)
+        await #expect(throws: WebhookTarget.Refusal.forbiddenAddress("169.254.169.254")) {
+            try await WebhookTarget.check("http://169.254.169.254/latest/meta-data", livemode: false, allowPrivate: false)
         }
-        #expect(throws: Never.self) { try WebhookTarget.check("http://127.0.0.1:8080/hook", livemode: false, allowPrivate: true) }
-        #expect(throws: Never.self) { try WebhookTarget.check("https://8.8.8.8/hook", livemode: true, allowPrivate: false) }
+        let local = try await WebhookTarget.check("http://127.0.0.1:8080/hook", livemode: false, allowPrivate: true)
+        #expect(local == WebhookTarget.Pinned(host: "127.0.0.1", address: "127.0.0.1"))
+        let named = try await WebhookTarget.check("http://localhost:8080/hook", livemode: false, allowPrivate: true)
+        #expect(named.host == "localhost" && ["127.0.0.1", "0:0:0:0:0:0:0:1"].contains(named.address))
+        let remote = try await WebhookTarget.check("https://8.8.8.8/hook", livemode: true, allowPrivate: false)
+        #expect(remote.address == "8.8.8.8")
     }
 
     @Test("signatures: HMAC-SHA256 over timestamp.body, checked in constant time, replays refused")

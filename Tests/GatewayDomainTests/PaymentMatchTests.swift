@@ -2,7 +2,8 @@ import EthereumCore
 import GatewayDomain
 import Testing
 
-/// Which session a new transfer pays: every rule of ``PaymentMatch`` as a row.
+/// Which session a new transfer pays: every rule of ``PaymentMatch``, and every way a customer
+/// could try to take a payment that is not theirs, as a row.
 @Suite struct PaymentMatchTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
@@ -14,11 +15,11 @@ import Testing
 
     static let cases: [Case] = [
         Case(
-            name: "the exact amount due of a reserved option", transfer: Build.transfer(amount: 12_500_001),
+            name: "the exact amount due a session holds", transfer: Build.transfer(amount: 12_500_001),
             candidates: [Build.session("ps_a"), Build.session("ps_b", due: 12_500_002)],
             expected: .init(sessionId: "ps_a", reason: .amountDue)),
         Case(
-            name: "an amount due that is no longer reserved does not match", transfer: Build.transfer(amount: 12_500_001),
+            name: "an amount due no longer held does not match", transfer: Build.transfer(amount: 12_500_001),
             candidates: [Build.session("ps_a", status: .expired, reserved: false)], expected: nil),
         Case(
             name: "an amount due to another address does not match", transfer: Build.transfer(amount: 12_500_001, to: Build.otherMerchant),
@@ -27,48 +28,61 @@ import Testing
             name: "an amount due in another token does not match", transfer: Build.transfer(amount: 12_500_001, token: Build.otherToken),
             candidates: [Build.session("ps_a")], expected: nil),
         Case(
-            name: "a claim binds any amount of its transaction to an option's token and address",
-            transfer: Build.transfer(amount: 5, tx: 7), candidates: [Build.session("ps_a", claims: [Build.txHash(7)])],
-            expected: .init(sessionId: "ps_a", reason: .claim)),
-        Case(
-            name: "a claim comes before an exact amount due", transfer: Build.transfer(amount: 12_500_001, tx: 7),
-            candidates: [Build.session("ps_a"), Build.session("ps_b", due: 12_500_002, claims: [Build.txHash(7)])],
-            expected: .init(sessionId: "ps_b", reason: .claim)),
-        Case(
-            name: "a claim by a canceled session does not bind", transfer: Build.transfer(amount: 5, tx: 7),
-            candidates: [Build.session("ps_a", status: .canceled, claims: [Build.txHash(7)])], expected: nil),
-        Case(
-            name: "a claim does not bind a transfer to another address",
-            transfer: Build.transfer(amount: 5, to: Build.otherMerchant, tx: 7),
-            candidates: [Build.session("ps_a", claims: [Build.txHash(7)])], expected: nil),
-        Case(
-            name: "the exact remainder of the one partially paid session", transfer: Build.transfer(amount: 2_500_001),
-            candidates: [Build.session("ps_a", payments: [Build.payment(10_000_000)])],
+            name: "the remainder a partially paid session holds", transfer: Build.transfer(amount: 2_500_004),
+            candidates: [Build.session("ps_a", payments: [Build.payment(10_000_000)], remainder: 2_500_004)],
             expected: .init(sessionId: "ps_a", reason: .remainder)),
         Case(
-            name: "a remainder two sessions share matches neither", transfer: Build.transfer(amount: 2_500_001),
+            name: "an exact remainder not held (another session holds that amount) is not a remainder",
+            transfer: Build.transfer(amount: 2_500_001),
             candidates: [
-                Build.session("ps_a", payments: [Build.payment(10_000_000)]),
-                Build.session("ps_b", payments: [Build.payment(10_000_000, id: 98)]),
-            ], expected: nil),
+                Build.session("ps_s1", payments: [Build.payment(10_000_000)], remainder: 2_500_002),
+                Build.session("ps_s2", due: 2_500_001),
+            ], expected: .init(sessionId: "ps_s2", reason: .amountDue)),
         Case(
-            name: "a removed payment does not count toward the remainder", transfer: Build.transfer(amount: 2_500_001),
-            candidates: [Build.session("ps_a", payments: [Build.payment(10_000_000, state: .removed)])], expected: nil),
+            name: "an unsigned claim binds nothing", transfer: Build.transfer(amount: 5, tx: 7),
+            candidates: [Build.session("ps_a", claims: [(Build.txHash(7), nil)])], expected: nil),
         Case(
-            name: "a late payment does not count toward the remainder", transfer: Build.transfer(amount: 2_500_001),
-            candidates: [Build.session("ps_a", payments: [Build.payment(10_000_000, late: true)])], expected: nil),
+            name: "a claim signed by the sender binds a transfer of another amount", transfer: Build.transfer(amount: 5, tx: 7),
+            candidates: [Build.session("ps_a", claims: [(Build.txHash(7), Build.payer)])],
+            expected: .init(sessionId: "ps_a", reason: .signedClaim)),
         Case(
-            name: "only pending sessions take a remainder", transfer: Build.transfer(amount: 2_500_001),
-            candidates: [Build.session("ps_a", status: .expired, payments: [Build.payment(10_000_000)])], expected: nil),
+            name: "front-running: a claim signed by someone else binds nothing", transfer: Build.transfer(amount: 5, tx: 7),
+            candidates: [Build.session("ps_thief", claims: [(Build.txHash(7), Build.stranger)])], expected: nil),
         Case(
-            name: "a remainder is counted in the option's token: 12 decimals ask 10^6 times more",
-            transfer: Build.transfer(amount: 2_500_001_000_000),
-            candidates: [Build.session("ps_a", decimals: 12, payments: [Build.payment(10_000_000)])],
-            expected: .init(sessionId: "ps_a", reason: .remainder)),
+            name: "front-running: an exact amount another session holds beats any claim",
+            transfer: Build.transfer(amount: 12_500_001, tx: 7),
+            candidates: [
+                Build.session("ps_thief", due: 1_000_001, claims: [(Build.txHash(7), Build.payer)]), Build.session("ps_payer"),
+            ], expected: .init(sessionId: "ps_payer", reason: .amountDue)),
+        Case(
+            name: "harvesting: a transfer mined before the session was created", transfer: Build.transfer(amount: 5, tx: 7, minedAt: 899),
+            candidates: [Build.session("ps_a", claims: [(Build.txHash(7), Build.payer)])], expected: nil),
+        Case(
+            name: "a transfer whose mining time is unknown is not bound by a claim",
+            transfer: Build.transfer(amount: 5, tx: 7, minedAt: nil),
+            candidates: [Build.session("ps_a", claims: [(Build.txHash(7), Build.payer)])], expected: nil),
+        Case(
+            name: "a signed claim by a canceled session does not bind", transfer: Build.transfer(amount: 5, tx: 7),
+            candidates: [Build.session("ps_a", status: .canceled, claims: [(Build.txHash(7), Build.payer)])], expected: nil),
+        Case(
+            name: "a signed claim does not bind a transfer to another address",
+            transfer: Build.transfer(amount: 5, to: Build.otherMerchant, tx: 7),
+            candidates: [Build.session("ps_a", claims: [(Build.txHash(7), Build.payer)])], expected: nil),
+        Case(
+            name: "an amount held in a token of 12 decimals is matched in its own base units",
+            transfer: Build.transfer(amount: 12_500_001_000_000), candidates: [Build.session("ps_a", decimals: 12)],
+            expected: .init(sessionId: "ps_a", reason: .amountDue)),
         Case(
             name: "a transfer that left the chain matches nothing", transfer: Build.transfer(amount: 12_500_001, state: .removed),
             candidates: [Build.session("ps_a")], expected: nil),
         Case(name: "no candidate, no match", transfer: Build.transfer(amount: 12_500_001), candidates: [], expected: nil),
+        Case(
+            name: "a session with the most payments it takes takes no more", transfer: Build.transfer(amount: 2_500_001),
+            candidates: [
+                Build.session(
+                    "ps_a", payments: (0..<Int64(PaymentSession.maxPayments)).map { Build.payment(1, id: 1_000 + $0) }, remainder: 2_500_001
+                )
+            ], expected: nil),
     ]
 
     @Test(arguments: cases)
@@ -77,7 +91,7 @@ import Testing
     }
 
     @Test func matchedByFollowsTheReason() {
-        #expect(PaymentMatch.Decision(sessionId: "ps_a", reason: .claim).matchedBy == .transaction)
+        #expect(PaymentMatch.Decision(sessionId: "ps_a", reason: .signedClaim).matchedBy == .transaction)
         #expect(PaymentMatch.Decision(sessionId: "ps_a", reason: .amountDue).matchedBy == .amount)
         #expect(PaymentMatch.Decision(sessionId: "ps_a", reason: .remainder).matchedBy == .amount)
     }

@@ -69,13 +69,58 @@ import Testing
         #expect(ledger.changes.first?.added.count == 1)
     }
 
-    @Test func aRemainderIsMatchedAfterThePartialPaymentInTheSameBatch() throws {
-        let session = Build.session("ps_a", payments: [Build.payment(10_000_000, id: 1)])
+    @Test func theRemainderHeldCompletesThePartialPayment() throws {
+        let session = Build.session("ps_a", payments: [Build.payment(10_000_000, id: 1)], remainder: 2_500_001)
+        #expect(session.remaindersWanted.map(\.amount) == [2_500_001])
         var ledger = SessionLedger(sessions: [session], now: Self.now, lateWindowSeconds: 60)
         #expect(
             try ledger.apply(transfer: Build.transfer(id: 2, amount: 2_500_001, tx: 2), boundTo: nil)
                 == .bound(sessionId: "ps_a", by: .amount))
-        #expect(ledger.changes.first?.events == [.confirming])
+        let change = try #require(ledger.changes.first)
+        #expect(change.events == [.confirming])
+        #expect(change.remaindersChanged, "confirming: the remainder is no longer held")
+        #expect(change.after.remaindersWanted.isEmpty)
+    }
+
+    @Test func aPartialPaymentAsksForItsRemainder() throws {
+        var ledger = SessionLedger(sessions: [Build.session("ps_a")], now: Self.now, lateWindowSeconds: 60)
+        let session = try #require(ledger.session("ps_a"))
+        try ledger.bind(Build.transfer(id: 3, amount: 10_000_000, tx: 3), to: session, by: .attach)
+        let change = try #require(ledger.changes.first)
+        #expect(change.events == [.partiallyPaid])
+        #expect(change.remaindersChanged)
+        #expect(change.after.remaindersWanted.map(\.amount) == [2_500_001])
+    }
+
+    @Test func lateIsDecidedByTheBlocksTime() throws {
+        // Mined before expiry, processed after the clock expired the session: it counts.
+        var ledger = SessionLedger(
+            sessions: [Build.session("ps_a", status: .expired, expiresAt: 1_500)], now: Self.now, lateWindowSeconds: 60)
+        #expect(
+            try ledger.apply(transfer: Build.transfer(id: 4, amount: 12_500_001, tx: 4, minedAt: 1_499), boundTo: nil)
+                == .bound(sessionId: "ps_a", by: .amount))
+        var change = try #require(ledger.changes.first)
+        #expect(change.events == [.confirming])
+        #expect(change.added.first?.late == false)
+        // Mined after expiry, processed while the session still looks pending: late.
+        ledger = SessionLedger(sessions: [Build.session("ps_b", expiresAt: 1_500)], now: Self.now, lateWindowSeconds: 60)
+        _ = try ledger.apply(transfer: Build.transfer(id: 5, amount: 12_500_001, tx: 5, minedAt: 1_501), boundTo: nil)
+        change = try #require(ledger.changes.first)
+        #expect(change.events == [.latePayment])
+        #expect(change.added.first?.late == true)
+        #expect(change.after.status == .pending)
+    }
+
+    @Test func aRemovalAndARevivalInOneBatchAreBothApplied() throws {
+        let session = Build.session("ps_a", status: .completed, payments: [Build.payment(12_500_001, id: 5, state: .confirmed)])
+        var ledger = SessionLedger(sessions: [session], now: Self.now, lateWindowSeconds: 60)
+        let outcomes = try ledger.apply(
+            transfer: Build.transfer(id: 5, amount: 12_500_001, tx: 5), states: [.removed, .seen], boundTo: "ps_a")
+        #expect(outcomes == [.updated(sessionId: "ps_a"), .updated(sessionId: "ps_a")])
+        let change = try #require(ledger.changes.first)
+        #expect(change.events == [.reorged, .confirming])
+        #expect(change.after.status == .confirming, "back to confirming until the revived block is deep again")
+        #expect(change.changedPayments.map(\.transfer.state) == [.seen])
     }
 
     @Test func expiryAndCancellation() throws {
@@ -90,7 +135,7 @@ import Testing
     @Test func bindingAfterExpiryIsLate() throws {
         var ledger = SessionLedger(sessions: [Build.session("ps_a", status: .expired)], now: Self.now, lateWindowSeconds: 60)
         let session = try #require(ledger.session("ps_a"))
-        try ledger.bind(Build.transfer(id: 9, amount: 12_500_001, tx: 9), to: session, by: .attach)
+        try ledger.bind(Build.transfer(id: 9, amount: 12_500_001, tx: 9, minedAt: 6_000), to: session, by: .attach)
         let change = try #require(ledger.changes.first)
         #expect(change.events == [.latePayment])
         #expect(change.added.first?.late == true)

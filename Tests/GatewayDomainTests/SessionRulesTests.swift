@@ -30,23 +30,23 @@ import Testing
     struct Case: Sendable {
         let status: SessionStatus
         let open: Bool
-        let late: Bool
+        let refuses: Bool
     }
 
     @Test(arguments: [
-        Case(status: .pending, open: true, late: false),
-        Case(status: .confirming, open: true, late: false),
-        Case(status: .completed, open: false, late: false),
-        Case(status: .expired, open: false, late: true),
-        Case(status: .canceled, open: false, late: true),
-        Case(status: .failed, open: false, late: true),
-        Case(status: .refunded, open: false, late: false),
-        Case(status: .partiallyRefunded, open: false, late: false),
+        Case(status: .pending, open: true, refuses: false),
+        Case(status: .confirming, open: true, refuses: false),
+        Case(status: .completed, open: false, refuses: false),
+        Case(status: .expired, open: false, refuses: false),
+        Case(status: .canceled, open: false, refuses: true),
+        Case(status: .failed, open: false, refuses: true),
+        Case(status: .refunded, open: false, refuses: false),
+        Case(status: .partiallyRefunded, open: false, refuses: false),
     ])
     func rules(_ row: Case) {
         #expect(row.status.isOpen == row.open)
         #expect(row.status.hasEnded == !row.open)
-        #expect(row.status.takesLatePayments == row.late)
+        #expect(row.status.refusesPayments == row.refuses)
     }
 }
 

@@ -23,7 +23,8 @@ import Testing
                 #expect(first.applied.map(\.name) == Migration.bundled.map(\.name))
                 #expect(
                     first.applied.map(\.name) == [
-                        "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0006_refunds",
+                        "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
+                        "0006_refunds", "0007_change_notices", "0008_refund_notices",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 
@@ -37,9 +38,10 @@ import Testing
                 #expect(
                     tables == [
                         "address_balances", "api_keys", "chain_transfers", "checkout_claims", "hot_wallet_nonces", "idempotency_keys",
-                        "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "outbox_events", "payment_sessions",
-                        "refund_attempts", "refunds", "schema_migrations", "session_options", "session_payments", "transfer_changes",
-                        "watch_generations", "watched_addresses", "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
+                        "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases",
+                        "outbox_events", "payment_sessions", "refund_attempts", "refunds", "reserved_amounts", "schema_migrations",
+                        "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
+                        "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
                     ])
 
                 // Running again is a no-op.

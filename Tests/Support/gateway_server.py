@@ -24,6 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Devchain"))
 from devchain_helpers import Devchain, send, stop_process, token_transfer  # noqa: E402
 
 START_TIMEOUT = 120
+# Tests call far faster than clients would; a test of the limits passes its own.
+NO_LIMITS = ["--rate-limit", "0", "--rate-limit-merchant", "0", "--rate-limit-create", "0", "--rate-limit-create-merchant", "0",
+             "--rate-limit-anonymous", "0", "--rate-limit-checkout", "0", "--rate-limit-claims", "0"]
 # The demo merchant's receiving address on the devchain (no one holds its key).
 MERCHANT_ADDRESS = "0x00000000000000000000000000000000000d0D01"
 
@@ -84,10 +87,11 @@ class GatewayServer:
         self.start()
 
     def start(self, env: Optional[dict] = None, wait: bool = True) -> None:
-        """Starts `gateway serve` (again) on the same database, chain and port; `env` adds variables."""
+        """Starts `gateway serve` (again) on the same database, chain and port and waits for it to
+        answer (unless `wait` is false); `env` adds variables."""
         self.process = subprocess.Popen(
             [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--devchain-info", str(self.chain.info_path),
-             "--public-url", self.url, "--rate-limit", "0", "--rate-limit-create", "0", "--skip-migrations", *self.extra_args],
+             "--public-url", self.url, *NO_LIMITS, "--skip-migrations", *self.extra_args],
             env=dict(self.env, **(env or {})), stdout=self.log, stderr=subprocess.STDOUT,
         )
         if not wait:
@@ -105,7 +109,7 @@ class GatewayServer:
         raise RuntimeError("gateway serve did not answer /health in time")
 
     def kill(self) -> None:
-        """SIGKILL: the process dies where it stands."""
+        """SIGKILL: the process dies wherever it is, as in a crash."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()

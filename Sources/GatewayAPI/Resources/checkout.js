@@ -42,6 +42,7 @@
   let status = page.status || 'pending';
   let amountReceived = page.amountReceived || '0';
   let amountRemaining = page.amountRemaining || '0';
+  let remainingDue = page.remainingDue || '';
   let successUrl = page.successUrl || '';
   let paying = false;
   let sent = false;
@@ -76,11 +77,15 @@
     return '0x' + TRANSFER_SELECTOR + word(to.slice(2).toLowerCase()) + word(amount.toString(16));
   }
 
-  /** What the wallet sends: the remaining amount once part has arrived, else the amount due. */
+  /**
+   * What the wallet sends: once part has arrived, the remainder the gateway holds for this
+   * session through the selected option (unique to it, so it may be a little more than the
+   * exact rest); else the amount due.
+   */
   function amountToSend() {
     const decimals = Number.parseInt(page.decimals, 10);
-    if (status === 'pending' && isPositive(amountReceived) && isPositive(amountRemaining) && Number.isInteger(decimals)) {
-      return { units: toBaseUnits(amountRemaining, decimals), display: amountRemaining };
+    if (status === 'pending' && isPositive(amountReceived) && isPositive(remainingDue) && Number.isInteger(decimals)) {
+      return { units: toBaseUnits(remainingDue, decimals), display: remainingDue };
     }
     if (!/^\d+$/.test(page.amountDueBaseUnits || '')) throw new WalletError('The amount on this page is not valid.');
     return { units: BigInt(page.amountDueBaseUnits), display: page.amountDue };
@@ -152,6 +157,8 @@
     status = session.status;
     amountReceived = session.amount_received;
     amountRemaining = session.amount_remaining;
+    const held = Array.isArray(session.remaining_due) ? session.remaining_due[Number.parseInt(page.optionIndex, 10)] : null;
+    remainingDue = typeof held === 'string' ? held : '';
     if (typeof session.success_url === 'string') successUrl = session.success_url;
     const state = stateOf(session.status, session.amount_received);
     const open = session.status === 'pending' || session.status === 'confirming';

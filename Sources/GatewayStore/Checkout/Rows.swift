@@ -32,6 +32,7 @@ struct TransferRow: Decodable, PostgresDecodable, Sendable {
     let amount: String
     let state: String
     let seenAt: Int64
+    let blockTimestamp: Int64?
     let checkpoint: Int64?
 
     enum CodingKeys: String, CodingKey {
@@ -48,6 +49,7 @@ struct TransferRow: Decodable, PostgresDecodable, Sendable {
         case amount
         case state
         case seenAt = "seen_at"
+        case blockTimestamp = "block_timestamp"
         case checkpoint
     }
 
@@ -58,6 +60,7 @@ struct TransferRow: Decodable, PostgresDecodable, Sendable {
             'block_number', \(alias).block_number, 'block_hash', \(alias).block_hash, 'tx_hash', \(alias).tx_hash,
             'log_index', \(alias).log_index, 'token', \(alias).token, 'from', \(alias).from_address, 'to', \(alias).to_address,
             'amount', \(alias).amount::text, 'state', \(alias).state, 'seen_at', floor(extract(epoch FROM \(alias).seen_at))::bigint,
+            'block_timestamp', floor(extract(epoch FROM \(alias).block_timestamp))::bigint,
             'checkpoint', (SELECT c.number FROM monitor_checkpoints c WHERE c.network = \(alias).network))
         """
     }
@@ -78,7 +81,7 @@ struct TransferRow: Decodable, PostgresDecodable, Sendable {
         return ChainTransfer(
             id: id, network: network, chainId: chainId, blockNumber: blockNumber, blockHash: blockHash, transactionHash: txHash,
             logIndex: logIndex, token: token, from: from, to: to, amount: amount, state: state, confirmations: confirmations,
-            seenAt: Timestamp(unixSeconds: seenAt))
+            seenAt: Timestamp(unixSeconds: seenAt), blockTimestamp: blockTimestamp.map(Timestamp.init(unixSeconds:)))
     }
 }
 
@@ -93,7 +96,6 @@ struct OptionRow: Decodable, Sendable {
     let payTo: String
     let amountDue: String
     let confirmations: Int
-    let reserved: Bool
 
     enum CodingKeys: String, CodingKey {
         case position
@@ -105,13 +107,12 @@ struct OptionRow: Decodable, Sendable {
         case payTo = "pay_to"
         case amountDue = "amount_due"
         case confirmations
-        case reserved
     }
 
     static let json = """
         jsonb_build_object('position', o.position, 'network', o.network, 'chain_id', o.chain_id, 'token', o.token,
             'token_address', o.token_address, 'decimals', o.decimals, 'pay_to', o.pay_to, 'amount_due', o.amount_due::text,
-            'confirmations', o.confirmations, 'reserved', o.reserved)
+            'confirmations', o.confirmations)
         """
 
     func option() throws -> PaymentOption {
@@ -120,7 +121,7 @@ struct OptionRow: Decodable, Sendable {
         else { throw StoreError.corruptRow(table: "session_options", reason: "option \(position) does not parse") }
         return PaymentOption(
             position: position, network: network, chainId: chainId, token: token, tokenAddress: tokenAddress, decimals: decimals,
-            payTo: payTo, amountDue: amountDue, confirmations: confirmations, reserved: reserved)
+            payTo: payTo, amountDue: amountDue, confirmations: confirmations)
     }
 }
 
@@ -165,10 +166,36 @@ struct PaymentRow: Decodable, Sendable {
 struct ClaimRow: Decodable, Sendable {
     let network: String
     let txHash: String
+    let signer: String?
 
     enum CodingKeys: String, CodingKey {
         case network
         case txHash = "tx_hash"
+        case signer
+    }
+}
+
+/// A `reserved_amounts` row as a JSON object.
+struct ReservationRow: Decodable, Sendable {
+    let network: String
+    let token: String
+    let payTo: String
+    let amount: String
+    let kind: String
+
+    enum CodingKeys: String, CodingKey {
+        case network
+        case token = "token_address"
+        case payTo = "pay_to"
+        case amount
+        case kind
+    }
+
+    func reservation() throws -> AmountReservation {
+        guard let token = try? Address(token), let payTo = try? Address(payTo), let amount = try? UInt256(decimal: amount),
+            let kind = AmountReservation.Kind(rawValue: kind)
+        else { throw StoreError.corruptRow(table: "reserved_amounts", reason: "\(network) \(self.amount)") }
+        return AmountReservation(network: network, token: token, payTo: payTo, amount: amount, kind: kind)
     }
 }
 
@@ -182,8 +209,12 @@ enum SessionRows {
         (SELECT coalesce(jsonb_agg(\(OptionRow.json) ORDER BY o.position), '[]') FROM session_options o WHERE o.session_id = s.id),
         (SELECT coalesce(jsonb_agg(\(PaymentRow.json) ORDER BY p.created_at, t.id), '[]')
            FROM session_payments p JOIN chain_transfers t ON t.id = p.transfer_id WHERE p.session_id = s.id),
-        (SELECT coalesce(jsonb_agg(jsonb_build_object('network', k.network, 'tx_hash', k.tx_hash) ORDER BY k.created_at), '[]')
-           FROM checkout_claims k WHERE k.session_id = s.id)
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('network', k.network, 'tx_hash', k.tx_hash, 'signer', k.signer)
+                                   ORDER BY k.created_at), '[]')
+           FROM checkout_claims k WHERE k.session_id = s.id),
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('network', r.network, 'token_address', r.token_address, 'pay_to', r.pay_to,
+                                   'amount', r.amount::text, 'kind', r.kind) ORDER BY r.kind, r.amount), '[]')
+           FROM reserved_amounts r WHERE r.session_id = s.id)
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [PaymentSession] {
@@ -197,11 +228,12 @@ enum SessionRows {
         let (
             id, merchantId, livemode, statusText, reason, amount, currency, scale, priceUnits, offsetUnits, description, metadataText,
             successURL, cancelURL, clientSecret, expiresAt, completedAt, monitorUntil, createdAt, amountRefunded, optionRows, paymentRows,
-            claimRows
+            claimRows, reservationRows
         ) = try row.decode(
             (
                 String, String, Bool, String, String?, String, String, Int32, UInt256, Int32, String?, String, String?, String?, String,
-                Timestamp, Timestamp?, Timestamp?, Timestamp, UInt256, JSONRows<OptionRow>, JSONRows<PaymentRow>, JSONRows<ClaimRow>
+                Timestamp, Timestamp?, Timestamp?, Timestamp, UInt256, JSONRows<OptionRow>, JSONRows<PaymentRow>, JSONRows<ClaimRow>,
+                JSONRows<ReservationRow>
             ).self)
         guard let status = SessionStatus(rawValue: statusText) else {
             throw StoreError.corruptRow(table: table, reason: "status '\(statusText)'")
@@ -211,14 +243,19 @@ enum SessionRows {
         let payments = try paymentRows.items.map { try $0.payment(options: options) }
         let claims = try claimRows.items.map { claim in
             guard let hash = try? TxHash(hex: claim.txHash) else { throw StoreError.corruptRow(table: "checkout_claims", reason: "hash") }
-            return CheckoutClaim(network: claim.network, transactionHash: hash)
+            var signer: Address? = nil
+            if let text = claim.signer {
+                do { signer = try Address(text) } catch { throw StoreError.corruptRow(table: "checkout_claims", reason: "signer") }
+            }
+            return CheckoutClaim(network: claim.network, transactionHash: hash, signer: signer)
         }
+        let reservations = try reservationRows.items.map { try $0.reservation() }
         return PaymentSession(
             id: id, merchantId: merchantId, livemode: livemode, status: status, statusReason: reason, amount: amount,
             currency: currency, scale: Int(scale), priceUnits: priceUnits, offsetUnits: UInt64(max(0, offsetUnits)),
             description: description, metadata: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             successURL: successURL, cancelURL: cancelURL, clientSecret: clientSecret, expiresAt: expiresAt,
             timeline: SessionTimeline(completedAt: completedAt, monitorUntil: monitorUntil), createdAt: createdAt, options: options,
-            payments: payments, claims: claims, amountRefunded: amountRefunded)
+            payments: payments, claims: claims, amountRefunded: amountRefunded, reservations: reservations)
     }
 }

@@ -38,6 +38,9 @@ extension SessionStore {
             guard session.status != .canceled else {
                 throw RequestError(.conflict, code: "session_canceled", "a canceled session takes no payments")
             }
+            guard session.acceptsMorePayments else {
+                throw RequestError(.conflict, code: "payments_limit", "a session takes at most \(PaymentSession.maxPayments) payments")
+            }
             let candidates = try await transfers(txHash: txHash, logIndex: logIndex, on: connection)
             // Only a transfer to this session's options counts: it is to the merchant's own address.
             guard
@@ -65,7 +68,9 @@ extension SessionStore {
     }
 
     /// Transfers with this transaction hash and log index (on any network), each with the
-    /// session it pays: live ones first, newest first.
+    /// session it pays: live ones first, newest first. Their rows are locked, so that the state
+    /// read is the state bound: a confirmation or removal the monitor commits meanwhile waits for
+    /// this transaction, then reaches the session through the matcher.
     func transfers(txHash: TxHash, logIndex: UInt64, on connection: PostgresConnection) async throws -> [(ChainTransfer, String?)] {
         let rows = try await connection.query(
             """
@@ -73,6 +78,7 @@ extension SessionStore {
             FROM chain_transfers t LEFT JOIN session_payments p ON p.transfer_id = t.id
             WHERE t.tx_hash = \(txHash) AND t.log_index = \(Int32(clamping: logIndex))
             ORDER BY (t.state = 'removed'), t.id DESC
+            FOR UPDATE OF t
             """, logger: logger)
         var out: [(ChainTransfer, String?)] = []
         for try await (row, sessionId) in rows.decode((TransferRow, String?).self) { out.append((try row.transfer(), sessionId)) }
@@ -80,17 +86,20 @@ extension SessionStore {
     }
 
     public enum ClaimResult: String, Sendable {
-        /// The transfer is on chain and now pays the session.
+        /// A transfer of the transaction already pays the session.
         case matched
-        /// The monitor has not seen it yet (or it does not pay this session): it binds when it
-        /// arrives and passes the checks.
+        /// Recorded: the matcher decides when the monitor has the transfer (at once if it has).
         case pendingVerification = "pending_verification"
     }
 
-    /// Records the transaction hash the customer's wallet reported for the session. It binds
-    /// a transfer only when the monitor finds that transaction paying one of the session's
-    /// options: the claim alone never counts as payment.
-    public func claim(sessionId: String, clientSecret: String, network: String, txHash: TxHash) async throws -> ClaimResult {
+    /// Records the transaction the customer's wallet reported for the session, with the address
+    /// that signed the claim when the wallet proved it sent it. The claim itself binds nothing:
+    /// if the monitor already recorded an unbound transfer of that transaction, it is queued for
+    /// the matcher again, which lets ``PaymentMatch`` decide with every session it concerns (an
+    /// amount another session holds always wins over a claim).
+    public func claim(sessionId: String, clientSecret: String, network: String, txHash: TxHash, signer: Address?) async throws
+        -> ClaimResult
+    {
         try await transaction { connection in
             guard let session = try await load(ids: [sessionId], lock: true, on: connection).first,
                 APIKeySecret.constantTimeEqual(Array(session.clientSecret.utf8), Array(clientSecret.utf8))
@@ -98,39 +107,32 @@ extension SessionStore {
             guard session.options.contains(where: { $0.network == network }) else {
                 throw RequestError(code: "network_invalid", param: "network", "this session is not paid on \(network)")
             }
-            let inserted = try await connection.query(
+            let recorded = try await connection.query(
                 """
                 WITH added AS (
-                    INSERT INTO checkout_claims (session_id, network, tx_hash) VALUES (\(sessionId), \(network), \(txHash))
-                    ON CONFLICT (network, tx_hash) DO NOTHING RETURNING session_id
+                    INSERT INTO checkout_claims (session_id, network, tx_hash, signer) VALUES (\(sessionId), \(network), \(txHash), \(signer))
+                    ON CONFLICT (network, tx_hash) DO UPDATE SET signer = coalesce(checkout_claims.signer, EXCLUDED.signer)
+                    WHERE checkout_claims.session_id = EXCLUDED.session_id
+                    RETURNING session_id
                 )
                 SELECT session_id FROM added
                 UNION ALL SELECT session_id FROM checkout_claims WHERE network = \(network) AND tx_hash = \(txHash)
                 """, logger: logger)
-            guard try await inserted.decode(String.self).all().first == sessionId else {
+            guard try await recorded.decode(String.self).all().first == sessionId else {
                 throw RequestError(
                     .conflict, code: "transaction_claimed", param: "tx_hash", "that transaction was reported for another checkout")
             }
-            // Already on chain and unbound: bind it now.
-            let rows = try await connection.query(
+            if session.payments.contains(where: { $0.transfer.transactionHash == txHash && $0.transfer.state != .removed }) {
+                return .matched
+            }
+            try await connection.query(
                 """
-                SELECT \(unescaped: TransferRow.json("t")) FROM chain_transfers t
+                INSERT INTO transfer_changes (transfer_id, state)
+                SELECT t.id, t.state FROM chain_transfers t
                 WHERE t.network = \(network) AND t.tx_hash = \(txHash) AND t.state <> 'removed'
                   AND NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.transfer_id = t.id)
-                ORDER BY t.log_index
                 """, logger: logger)
-            let unbound = try await rows.decode(TransferRow.self).all().map { try $0.transfer() }
-            var ledger = SessionLedger(sessions: [session], now: try await now(on: connection), lateWindowSeconds: lateWindowSeconds)
-            var matched = session.payments.contains { $0.transfer.transactionHash == txHash }
-            for transfer in unbound {
-                guard let current = ledger.session(sessionId),
-                    current.option(network: network, token: transfer.token, to: transfer.to) != nil
-                else { continue }
-                try ledger.bind(transfer, to: current, by: .transaction)
-                matched = true
-            }
-            try await save(ledger.changes, on: connection)
-            return matched ? .matched : .pendingVerification
+            return .pendingVerification
         }
     }
 }

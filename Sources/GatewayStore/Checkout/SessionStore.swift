@@ -38,9 +38,12 @@ public struct SessionStore: Sendable {
 
     // MARK: Creating
 
-    /// Stores a planned session: picks one offset free in every option (the partial unique
-    /// index decides races), and writes `payment.created`, all in one transaction.
-    public func create(merchantId: String, livemode: Bool, plan: SessionPlan) async throws -> PaymentSession {
+    /// Stores a planned session: picks one offset free in every option (the amounts held decide
+    /// races), and writes `payment.created` and, when the request carried an idempotency key,
+    /// the response to replay, all in one transaction.
+    public func create(
+        merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
+    ) async throws -> PaymentSession {
         let id = ObjectID.make("ps")
         let clientSecret = ObjectID.make("cs")
         let metadataJSON = JSONValue.object(
@@ -61,12 +64,14 @@ public struct SessionStore: Sendable {
                 throw StoreError.corruptRow(table: "payment_sessions", reason: "\(id) vanished")
             }
             try await writeEvents([(session, [.created])], on: connection)
+            try await idempotency?.store(status: 201, body: Array(json(session).serialized.utf8), on: connection, logger: logger)
             return session
         }
     }
 
     /// The amount due is `price + offset` in the session's scale for every option; tries the
-    /// free offsets in random order until all options insert.
+    /// free offsets in random order until every option's amount is held for the session
+    /// (`reserved_amounts`, whose primary key decides races), then stores the options.
     func allocateOffset(sessionId: String, plan: SessionPlan, on connection: PostgresConnection) async throws -> UInt64 {
         let allocator = AmountDueAllocator()
         var taken = Set<UInt256>()
@@ -75,18 +80,32 @@ public struct SessionStore: Sendable {
             let high = option.amountDue(priceUnits: plan.priceUnits, offset: allocator.maxOffset)
             let rows = try await connection.query(
                 """
-                SELECT amount_due FROM session_options
-                WHERE reserved AND network = \(option.network) AND token_address = \(option.tokenAddress)
-                  AND pay_to = \(option.payTo) AND amount_due BETWEEN \(low) AND \(high)
+                SELECT amount FROM reserved_amounts
+                WHERE network = \(option.network) AND token_address = \(option.tokenAddress) AND pay_to = \(option.payTo)
+                  AND amount BETWEEN \(low) AND \(high)
                 """, logger: logger)
             // Back to the session's scale: the price plus the offset taken.
             for try await due in rows.decode(UInt256.self) { taken.insert(option.scale.toSession(due)) }
         }
         var generator = SystemRandomNumberGenerator()
+        let options = plan.options
         for candidate in allocator.candidates(price: plan.priceUnits, taken: taken, using: &generator) {
             guard let offset = (candidate - plan.priceUnits).uint64 else { continue }
-            let options = plan.options
+            let amounts = options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString }
             let rows = try await connection.query(
+                """
+                INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
+                SELECT u.network, u.token_address, u.pay_to, u.amount::numeric, \(sessionId), 'amount_due'
+                FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[], \(options.map(\.payTo))::text[],
+                            \(amounts)::text[]) AS u(network, token_address, pay_to, amount)
+                ON CONFLICT DO NOTHING
+                RETURNING amount
+                """, logger: logger)
+            guard try await rows.decode(UInt256.self).all().count == options.count else {
+                try await connection.query("DELETE FROM reserved_amounts WHERE session_id = \(sessionId)", logger: logger)
+                continue
+            }
+            try await connection.query(
                 """
                 INSERT INTO session_options (session_id, position, network, chain_id, token, token_address, decimals, pay_to, amount_due,
                     confirmations)
@@ -95,16 +114,10 @@ public struct SessionStore: Sendable {
                 FROM unnest(\(options.indices.map { Int32($0) })::int[], \(options.map(\.network))::text[],
                             \(options.map { Int64(clamping: $0.chainId) })::bigint[], \(options.map(\.token))::text[],
                             \(options.map(\.tokenAddress))::text[], \(options.map { Int32($0.decimals) })::int[],
-                            \(options.map(\.payTo))::text[],
-                            \(options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString })::text[],
-                            \(options.map { Int32($0.confirmations) })::int[])
+                            \(options.map(\.payTo))::text[], \(amounts)::text[], \(options.map { Int32($0.confirmations) })::int[])
                      AS u(position, network, chain_id, token, token_address, decimals, pay_to, amount_due, confirmations)
-                ON CONFLICT (network, token_address, pay_to, amount_due) WHERE reserved DO NOTHING
-                RETURNING position
                 """, logger: logger)
-            let inserted = try await rows.decode(Int32.self).all().count
-            if inserted == plan.options.count { return offset }
-            try await connection.query("DELETE FROM session_options WHERE session_id = \(sessionId)", logger: logger)
+            return offset
         }
         throw RequestError(
             .conflict, code: "amounts_exhausted",
@@ -247,7 +260,39 @@ public struct SessionStore: Sendable {
                 WHERE s.id = u.id
                 """, logger: logger)
         }
+        try await holdRemainders(changes.filter(\.remaindersChanged).map(\.after), on: connection)
         try await writeEvents(changes.map { ($0.after, $0.events) }, on: connection)
+    }
+
+    /// Sets the remainders the sessions hold to what they still ask: each one unique among the
+    /// amounts held for its network, token and address, raised by up to 999 units of the
+    /// session's scale when the exact rest is taken (the customer then overpays that little).
+    func holdRemainders(_ sessions: [PaymentSession], on connection: PostgresConnection) async throws {
+        guard !sessions.isEmpty else { return }
+        try await connection.query(
+            "DELETE FROM reserved_amounts WHERE kind = 'remainder' AND session_id = ANY(\(sessions.map(\.id))::text[])", logger: logger)
+        for session in sessions {
+            for (option, rest) in session.remaindersWanted {
+                let step = session.scale(of: option).factor
+                let candidates = (0..<UInt64(1_000)).map { (rest + UInt256($0) * step).decimalString }
+                for _ in 0..<2 {
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
+                        SELECT \(option.network), \(option.tokenAddress), \(option.payTo), c.amount::numeric, \(session.id), 'remainder'
+                        FROM unnest(\(candidates)::text[]) WITH ORDINALITY AS c(amount, ord)
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM reserved_amounts r
+                            WHERE r.network = \(option.network) AND r.token_address = \(option.tokenAddress) AND r.pay_to = \(option.payTo)
+                              AND r.amount = c.amount::numeric)
+                        ORDER BY c.ord LIMIT 1
+                        ON CONFLICT DO NOTHING
+                        RETURNING amount
+                        """, logger: logger)
+                    if try await !rows.decode(UInt256.self).all().isEmpty { break }
+                }
+            }
+        }
     }
 
     /// One outbox row per event, carrying the session as it stands after the change.

@@ -29,7 +29,11 @@ public struct TransferStore: Sendable {
         let modeNetworks = networks.filter { $0.livemode == livemode }.map(\.name)
         let rows = try await client.query(
             """
-            SELECT \(unescaped: TransferRow.json("t")), p.session_id
+            SELECT \(unescaped: TransferRow.json("t")), p.session_id,
+                   (SELECT coalesce(jsonb_agg(jsonb_build_object('session_id', k.session_id, 'signed', k.signer IS NOT NULL)
+                                              ORDER BY k.created_at), '[]')
+                    FROM checkout_claims k JOIN payment_sessions ks ON ks.id = k.session_id AND ks.merchant_id = \(merchantId)
+                    WHERE k.network = t.network AND k.tx_hash = t.tx_hash)
             FROM chain_transfers t
             JOIN merchant_addresses a ON a.network = t.network AND a.address = t.to_address AND a.merchant_id = \(merchantId)
             LEFT JOIN session_payments p ON p.transfer_id = t.id
@@ -40,11 +44,24 @@ public struct TransferStore: Sendable {
             ORDER BY t.id DESC LIMIT \(filter.limit + 1)
             """, logger: logger)
         var out: [ReceivedTransfer] = []
-        for try await (row, sessionId) in rows.decode((TransferRow, String?).self) {
-            out.append(ReceivedTransfer(transfer: try row.transfer(), livemode: livemode, sessionId: sessionId))
+        for try await (row, sessionId, claims) in rows.decode((TransferRow, String?, JSONRows<ListedClaim>).self) {
+            out.append(
+                ReceivedTransfer(
+                    transfer: try row.transfer(), livemode: livemode, sessionId: sessionId,
+                    claims: claims.items.map { ReceivedTransfer.Claim(sessionId: $0.sessionId, signed: $0.signed) }))
         }
         let hasMore = out.count > filter.limit
         return (Array(out.prefix(filter.limit)), hasMore)
+    }
+
+    struct ListedClaim: Decodable, Sendable {
+        let sessionId: String
+        let signed: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case sessionId = "session_id"
+            case signed
+        }
     }
 
     /// The symbol and decimals of a token the gateway knows.

@@ -151,7 +151,11 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     }
 
     /// The configuration of a `PostgresClient` (its pool).
-    public var clientConfiguration: PostgresClient.Configuration {
+    public var clientConfiguration: PostgresClient.Configuration { clientConfiguration(pool: DatabasePoolSettings()) }
+
+    /// The configuration of a `PostgresClient` with these pool and session settings: every
+    /// session the pool opens carries the statement, lock and idle-in-transaction timeouts.
+    public func clientConfiguration(pool: DatabasePoolSettings) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if host.hasPrefix("/") {
             let directory = host.hasSuffix("/") ? String(host.dropLast()) : host
@@ -161,7 +165,9 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         if let applicationName { configuration.options.additionalStartupParameters.append(("application_name", applicationName)) }
-        if let connectTimeout { configuration.options.connectTimeout = .seconds(connectTimeout) }
+        configuration.options.connectTimeout = connectTimeout.map { .seconds($0) } ?? pool.connectTimeout
+        configuration.options.maximumConnections = pool.maximumConnections
+        configuration.options.additionalStartupParameters += pool.sessionParameters
         return configuration
     }
 

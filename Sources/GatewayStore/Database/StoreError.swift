@@ -1,3 +1,4 @@
+import ChainMonitor
 import PostgresNIO
 
 /// Why the store refused a write or could not read a row.
@@ -16,6 +17,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidWindowSize(Int)
     /// A stored row does not parse (it was written by something else than this store).
     case corruptRow(table: String, reason: String)
+    /// The monitor's lease was taken by another holder: this monitor must stop writing.
+    case leaseLost(network: String, epoch: Int64, current: Int64?)
 
     public var description: String {
         switch self {
@@ -26,6 +29,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .windowConflict(let network, let reason): return "cannot append to the window of \(network): \(reason)"
         case .invalidWindowSize(let size): return "the window size must be at least 1, got \(size)"
         case .corruptRow(let table, let reason): return "a row of \(table) does not parse: \(reason)"
+        case .leaseLost(let network, let epoch, let current):
+            return
+                "the monitor lease of \(network) moved on (ours \(epoch), now \(current.map(String.init) ?? "none")): another process runs it"
         }
     }
 }
@@ -65,4 +71,27 @@ public func describeDatabaseError(_ error: any Error) -> String {
 /// The SQLSTATE of a server error, if `error` is one.
 public func databaseErrorCode(_ error: any Error) -> String? {
     (error as? PSQLError)?.serverInfo?[.sqlState]
+}
+
+extension StoreError: StopsMonitor {
+    public var stopsMonitor: Bool {
+        if case .leaseLost = self { return true }
+        return false
+    }
+}
+
+/// Whether `error` means the database cannot be reached right now (refused or dropped
+/// connections, a pool that gave up connecting), as opposed to a query it refused.
+public func isDatabaseUnavailable(_ error: any Error) -> Bool {
+    if let error = error as? PSQLError {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .poolClosed: return true
+        default: return error.serverInfo?[.sqlState].map { $0.hasPrefix("57P") || $0.hasPrefix("08") } ?? false
+        }
+    }
+    if let error = error as? PostgresTransactionError {
+        return (error.closureError ?? error.beginError ?? error.commitError).map(isDatabaseUnavailable) ?? false
+    }
+    // The pool's own errors (its connection circuit breaker tripped, for one).
+    return String(reflecting: type(of: error)).contains("ConnectionPoolError")
 }

@@ -13,11 +13,21 @@ import PostgresNIO
 /// migrated first (``Migrator``).
 public struct PostgresMonitorStore: MonitorStore {
     public let client: PostgresClient
+    /// When set, every write first checks that this lease is still the network's newest, so
+    /// that a monitor that lost its lock (its connection dropped, another process took over)
+    /// cannot write.
+    public let lease: MonitorLease?
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.store")) {
+    public init(client: PostgresClient, lease: MonitorLease? = nil, logger: Logger = Logger(label: "gateway.store")) {
         self.client = client
+        self.lease = lease
         self.logger = logger
+    }
+
+    /// The same store, writing only while `lease` is the network's newest.
+    public func fenced(by lease: MonitorLease) -> PostgresMonitorStore {
+        PostgresMonitorStore(client: client, lease: lease, logger: logger)
     }
 
     // MARK: Window and checkpoint
@@ -32,15 +42,15 @@ public struct PostgresMonitorStore: MonitorStore {
         return out
     }
 
-    /// Records one canonical block: see ``MonitorStore/commitBlock(network:block:transfers:windowSize:)``.
+    /// Records one canonical block: see ``MonitorStore/commitBlock(network:block:blockTimestamp:transfers:windowSize:)``.
     ///
     /// Replaying the block that is already the checkpoint (after a crash) changes nothing and
     /// writes no event for rows that exist. Refused with ``StoreError/windowConflict(network:reason:)``
     /// when the window holds a block above this one, or another block at its height (a reorg goes
     /// through `rollback` first); refused with ``StoreError/transferNotInBlock(block:transfer:)``
     /// when a transfer names another block.
-    public func commitBlock(network: String, block: BlockRef, transfers: [ObservedTransfer], windowSize: Int) async throws
-        -> [StoredTransfer]
+    public func commitBlock(network: String, block: BlockRef, blockTimestamp: UInt64?, transfers: [ObservedTransfer], windowSize: Int)
+        async throws -> [StoredTransfer]
     {
         guard windowSize >= 1 else { throw StoreError.invalidWindowSize(windowSize) }
         let number = try Self.int64(block.number, "block number")
@@ -49,6 +59,7 @@ public struct PostgresMonitorStore: MonitorStore {
         }
         let rows = try Self.transferColumns(transfers)
         return try await transaction { connection in
+            try await checkLease(on: connection)
             let above = try await connection.query(
                 """
                 SELECT number, hash FROM monitor_blocks
@@ -75,14 +86,16 @@ public struct PostgresMonitorStore: MonitorStore {
                 try await connection.query(
                     "DELETE FROM monitor_blocks WHERE network = \(network) AND number <= \(oldest)", logger: logger)
             }
-            try await setCheckpoint(network: network, number: number, hash: block.hash, on: connection)
+            try await setCheckpoint(network: network, number: number, hash: block.hash, timestamp: blockTimestamp, on: connection)
             return stored
         }
     }
 
-    /// Records transfers from a ranged scan: see ``MonitorStore/commitRange(network:transfers:checkpoint:)``.
+    /// Records transfers from a ranged scan: see ``MonitorStore/commitRange(network:transfers:checkpoint:checkpointTimestamp:)``.
     /// With a checkpoint, a transfer above it is refused (``StoreError/transferAboveCheckpoint(checkpoint:transfer:)``).
-    public func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?) async throws -> [StoredTransfer] {
+    public func commitRange(network: String, transfers: [ObservedTransfer], checkpoint: BlockRef?, checkpointTimestamp: UInt64?)
+        async throws -> [StoredTransfer]
+    {
         if let checkpoint {
             for transfer in transfers where transfer.blockNumber > checkpoint.number {
                 throw StoreError.transferAboveCheckpoint(checkpoint: checkpoint.description, transfer: Self.describe(transfer))
@@ -91,6 +104,7 @@ public struct PostgresMonitorStore: MonitorStore {
         let checkpointNumber = try checkpoint.map { try Self.int64($0.number, "block number") }
         let rows = try Self.transferColumns(transfers)
         return try await transaction { connection in
+            try await checkLease(on: connection)
             let stored = try await upsertTransfers(network: network, rows, on: connection)
             if let checkpoint, let checkpointNumber {
                 try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network)", logger: logger)
@@ -99,7 +113,8 @@ public struct PostgresMonitorStore: MonitorStore {
                     INSERT INTO monitor_blocks (network, number, hash, parent_hash)
                     VALUES (\(network), \(checkpointNumber), \(checkpoint.hash.hex), \(checkpoint.parentHash.hex))
                     """, logger: logger)
-                try await setCheckpoint(network: network, number: checkpointNumber, hash: checkpoint.hash, on: connection)
+                try await setCheckpoint(
+                    network: network, number: checkpointNumber, hash: checkpoint.hash, timestamp: checkpointTimestamp, on: connection)
             }
             return stored
         }
@@ -111,6 +126,7 @@ public struct PostgresMonitorStore: MonitorStore {
     public func rollback(network: String, to ancestor: BlockRef) async throws -> [StoredTransfer] {
         let number = try Self.int64(ancestor.number, "block number")
         return try await transaction { connection in
+            try await checkLease(on: connection)
             let rows = try await connection.query(
                 """
                 UPDATE chain_transfers SET state = 'removed', removed_at = now()
@@ -125,7 +141,8 @@ public struct PostgresMonitorStore: MonitorStore {
                 VALUES (\(network), \(number), \(ancestor.hash.hex), \(ancestor.parentHash.hex))
                 ON CONFLICT (network, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash
                 """, logger: logger)
-            try await setCheckpoint(network: network, number: number, hash: ancestor.hash, on: connection)
+            // The ancestor's time is not known here: expiries wait for the next block.
+            try await setCheckpoint(network: network, number: number, hash: ancestor.hash, timestamp: nil, on: connection)
             return removed.map(\.1)
         }
     }
@@ -145,6 +162,7 @@ public struct PostgresMonitorStore: MonitorStore {
         let ids = Array(Set(ids)).sorted()
         guard !ids.isEmpty else { return [] }
         return try await transaction { connection in
+            try await checkLease(on: connection)
             let rows = try await connection.query(
                 """
                 UPDATE chain_transfers SET state = 'confirmed', confirmed_at = now()
@@ -272,6 +290,85 @@ public struct PostgresMonitorStore: MonitorStore {
         return out
     }
 
+    // MARK: Halts and leases
+
+    public func halt(network: String, reason: String) async throws {
+        try await client.query(
+            """
+            INSERT INTO monitor_halts (network, reason) VALUES (\(network), \(reason))
+            ON CONFLICT (network) DO UPDATE SET reason = EXCLUDED.reason, halted_at = now()
+            """, logger: logger)
+    }
+
+    public func haltReason(network: String) async throws -> String? {
+        let rows = try await client.query("SELECT reason FROM monitor_halts WHERE network = \(network)", logger: logger)
+        return try await rows.decode(String.self).all().first
+    }
+
+    /// Every halted network with its reason.
+    public func halts() async throws -> [String: String] {
+        let rows = try await client.query("SELECT network, reason FROM monitor_halts", logger: logger)
+        var out: [String: String] = [:]
+        for try await (network, reason) in rows.decode((String, String).self) { out[network] = reason }
+        return out
+    }
+
+    /// Takes the network's monitor lease for `holder`: a new epoch, which fences every earlier
+    /// holder out of the store. Call it while holding the network's advisory lock.
+    public func acquireLease(network: String, holder: String) async throws -> MonitorLease {
+        let rows = try await client.query(
+            """
+            INSERT INTO monitor_leases AS l (network, epoch, holder) VALUES (\(network), 1, \(holder))
+            ON CONFLICT (network) DO UPDATE SET epoch = l.epoch + 1, holder = EXCLUDED.holder, acquired_at = now()
+            RETURNING epoch
+            """, logger: logger)
+        guard let epoch = try await rows.decode(Int64.self).all().first else {
+            throw StoreError.corruptRow(table: "monitor_leases", reason: "no epoch for \(network)")
+        }
+        return MonitorLease(network: network, epoch: epoch)
+    }
+
+    /// In a write transaction: refuses to go on unless this store's lease is the newest. The
+    /// row stays share-locked until the transaction ends, so a new holder's lease waits for it.
+    func checkLease(on connection: PostgresConnection) async throws {
+        guard let lease else { return }
+        let rows = try await connection.query(
+            "SELECT epoch FROM monitor_leases WHERE network = \(lease.network) FOR SHARE", logger: logger)
+        let current = try await rows.decode(Int64.self).all().first
+        guard current == lease.epoch else { throw StoreError.leaseLost(network: lease.network, epoch: lease.epoch, current: current) }
+    }
+
+    /// An operator's way out of a halt (after a reorg deeper than the window): every transfer
+    /// above `block` becomes `removed`, the window restarts at `block` (which must be the
+    /// chain's block at its height now), the halt is cleared, and any running monitor of the
+    /// network is fenced out. Returns the removed transfers.
+    public func rewind(network: String, to block: BlockRef, blockTimestamp: UInt64?, holder: String) async throws -> [StoredTransfer] {
+        let number = try Self.int64(block.number, "block number")
+        return try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE chain_transfers SET state = 'removed', removed_at = now()
+                WHERE network = \(network) AND block_number > \(number) AND state IN ('seen', 'confirmed')
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            let removed = try await Self.decodeTransfers(rows).sorted(by: Self.chainOrder)
+            try await connection.query("DELETE FROM monitor_blocks WHERE network = \(network)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO monitor_blocks (network, number, hash, parent_hash)
+                VALUES (\(network), \(number), \(block.hash.hex), \(block.parentHash.hex))
+                """, logger: logger)
+            try await setCheckpoint(network: network, number: number, hash: block.hash, timestamp: blockTimestamp, on: connection)
+            try await connection.query("DELETE FROM monitor_halts WHERE network = \(network)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO monitor_leases AS l (network, epoch, holder) VALUES (\(network), 1, \(holder))
+                ON CONFLICT (network) DO UPDATE SET epoch = l.epoch + 1, holder = EXCLUDED.holder, acquired_at = now()
+                """, logger: logger)
+            return removed.map(\.1)
+        }
+    }
+
     // MARK: Internals
 
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
@@ -280,7 +377,10 @@ public struct PostgresMonitorStore: MonitorStore {
 
     /// The columns of a transfer row, in the order ``decodeTransfers(_:)`` reads them.
     static let columns =
-        "network, id, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state"
+        """
+        network, id, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state,
+        floor(extract(epoch FROM block_timestamp))::bigint
+        """
 
     /// Transfers as column arrays for `unnest`, without duplicates of one row key.
     struct TransferColumns {
@@ -293,6 +393,8 @@ public struct PostgresMonitorStore: MonitorStore {
         var from: [Address] = []
         var to: [Address] = []
         var amount: [String] = []
+        /// Unix seconds, -1 when unknown.
+        var blockTimestamp: [Int64] = []
         var isEmpty: Bool { chainId.isEmpty }
     }
 
@@ -316,6 +418,7 @@ public struct PostgresMonitorStore: MonitorStore {
             columns.from.append(transfer.from)
             columns.to.append(transfer.to)
             columns.amount.append(transfer.amount.decimalString)
+            columns.blockTimestamp.append(transfer.blockTimestamp.flatMap { Int64(exactly: $0) } ?? -1)
         }
         return columns
     }
@@ -327,40 +430,49 @@ public struct PostgresMonitorStore: MonitorStore {
         let result = try await connection.query(
             """
             INSERT INTO chain_transfers AS t
-                (network, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state, seen_at)
+                (network, chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, state, seen_at,
+                 block_timestamp)
             SELECT \(network), u.chain_id, u.block_number, u.block_hash, u.tx_hash, u.log_index, u.token, u.from_address,
-                   u.to_address, u.amount::numeric, 'seen', now()
+                   u.to_address, u.amount::numeric, 'seen', now(), CASE WHEN u.ts < 0 THEN NULL ELSE to_timestamp(u.ts) END
             FROM unnest(\(rows.chainId)::bigint[], \(rows.blockNumber)::bigint[], \(rows.blockHash)::text[], \(rows.txHash)::text[],
-                        \(rows.logIndex)::int[], \(rows.token)::text[], \(rows.from)::text[], \(rows.to)::text[], \(rows.amount)::text[])
-                 WITH ORDINALITY AS u(chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, ord)
+                        \(rows.logIndex)::int[], \(rows.token)::text[], \(rows.from)::text[], \(rows.to)::text[], \(rows.amount)::text[],
+                        \(rows.blockTimestamp)::bigint[])
+                 WITH ORDINALITY AS u(chain_id, block_number, block_hash, tx_hash, log_index, token, from_address, to_address, amount, ts, ord)
             ORDER BY u.ord
             ON CONFLICT ON CONSTRAINT chain_transfers_log_key DO UPDATE
-                SET state = 'seen', seen_at = now(), confirmed_at = NULL, removed_at = NULL
+                SET state = 'seen', seen_at = now(), confirmed_at = NULL, removed_at = NULL,
+                    block_timestamp = coalesce(EXCLUDED.block_timestamp, t.block_timestamp)
                 WHERE t.state = 'removed' AND t.network = EXCLUDED.network
             RETURNING \(unescaped: Self.columns)
             """, logger: logger)
         return try await Self.decodeTransfers(result).sorted(by: Self.chainOrder).map(\.1)
     }
 
-    func setCheckpoint(network: String, number: Int64, hash: BlockHash, on connection: PostgresConnection) async throws {
+    func setCheckpoint(network: String, number: Int64, hash: BlockHash, timestamp: UInt64?, on connection: PostgresConnection) async throws
+    {
+        let seconds = timestamp.flatMap { Int64(exactly: $0) }
         try await connection.query(
             """
-            INSERT INTO monitor_checkpoints (network, number, hash, updated_at) VALUES (\(network), \(number), \(hash.hex), now())
-            ON CONFLICT (network) DO UPDATE SET number = EXCLUDED.number, hash = EXCLUDED.hash, updated_at = now()
+            INSERT INTO monitor_checkpoints (network, number, hash, block_timestamp, updated_at)
+            VALUES (\(network), \(number), \(hash.hex), to_timestamp(\(seconds)), now())
+            ON CONFLICT (network) DO UPDATE
+                SET number = EXCLUDED.number, hash = EXCLUDED.hash, block_timestamp = EXCLUDED.block_timestamp, updated_at = now()
             """, logger: logger)
     }
 
     static func decodeTransfers(_ rows: PostgresRowSequence) async throws -> [(String, StoredTransfer)] {
         var out: [(String, StoredTransfer)] = []
         let table = "chain_transfers"
-        for try await (network, id, chainId, blockNumber, blockHash, txHash, logIndex, token, from, to, amount, state) in rows.decode(
-            (String, Int64, Int64, Int64, BlockHash, TxHash, Int32, Address, Address, Address, UInt256, String).self)
+        for try await (network, id, chainId, blockNumber, blockHash, txHash, logIndex, token, from, to, amount, state, timestamp)
+            in rows
+            .decode((String, Int64, Int64, Int64, BlockHash, TxHash, Int32, Address, Address, Address, UInt256, String, Int64?).self)
         {
             guard let state = TransferState(rawValue: state) else { throw StoreError.corruptRow(table: table, reason: "state '\(state)'") }
             guard logIndex >= 0 else { throw StoreError.corruptRow(table: table, reason: "row \(id) has a negative log index") }
             let transfer = ObservedTransfer(
                 chainId: try uint64(chainId, table: table), blockNumber: try uint64(blockNumber, table: table), blockHash: blockHash,
-                transactionHash: txHash, logIndex: UInt64(logIndex), token: token, from: from, to: to, amount: amount)
+                transactionHash: txHash, logIndex: UInt64(logIndex), token: token, from: from, to: to, amount: amount,
+                blockTimestamp: timestamp.flatMap { UInt64(exactly: $0) })
             out.append((network, StoredTransfer(id: id, transfer: transfer, state: state)))
         }
         return out

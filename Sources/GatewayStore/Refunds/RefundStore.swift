@@ -41,8 +41,12 @@ public struct RefundStore: Sendable {
 
     /// Creates a refund of a session of the merchant. The merchant's row and the session's are
     /// locked first (in that order, the same for every creator), so that two concurrent refunds
-    /// can pass neither the session's refundable amount nor the merchant's daily limit.
-    public func create(merchantId: String, livemode: Bool, request: NewRefundRequest) async throws -> Refund {
+    /// can pass neither the session's refundable amount nor the merchant's daily limit. When the
+    /// request carried an idempotency key, the response to replay is stored in the same
+    /// transaction.
+    public func create(
+        merchantId: String, livemode: Bool, request: NewRefundRequest, idempotency: IdempotencyStore.Response? = nil
+    ) async throws -> Refund {
         guard ObjectID.isWellFormed(request.paymentSession, prefix: "ps") else {
             throw RequestError(
                 .notFound, code: "resource_missing", param: "payment_session", "no payment session \(request.paymentSession.prefix(80))")
@@ -82,6 +86,7 @@ public struct RefundStore: Sendable {
                 throw StoreError.corruptRow(table: "refunds", reason: "\(id) vanished")
             }
             try await writeEvents([(refund, [.created])], on: connection)
+            try await idempotency?.store(status: 201, body: Array(json(refund).serialized.utf8), on: connection, logger: logger)
             return refund
         }
     }

@@ -6,6 +6,7 @@ import PostgresNIO
 /// A delivery a worker has leased: everything needed to send it.
 public struct WebhookJob: Sendable {
     public let deliveryId: Int64
+    public let endpointId: String
     public let eventId: String
     public let url: String
     /// Newest first; two while a rotated secret's overlap lasts.
@@ -54,16 +55,26 @@ public struct WebhookStore: Sendable {
 
     // MARK: Endpoints
 
-    public func createEndpoint(merchantId: String, livemode: Bool, url: String, events: [String], description: String?) async throws
-        -> (WebhookEndpoint, String)
-    {
+    /// Creates an endpoint, unless the merchant already has `limit` in this mode (then
+    /// ``RequestError`` `endpoints_limit`); the count and the insert are one statement.
+    public func createEndpoint(
+        merchantId: String, livemode: Bool, url: String, events: [String], description: String?, limit: Int = 16
+    ) async throws -> (WebhookEndpoint, String) {
         let id = ObjectID.make("we")
         let secret = Self.newSecret()
-        try await client.query(
+        let rows = try await client.query(
             """
             INSERT INTO webhook_endpoints (id, merchant_id, livemode, url, events, description, secret)
-            VALUES (\(id), \(merchantId), \(livemode), \(url), \(events)::text[], \(description), \(secret))
+            SELECT \(id), \(merchantId), \(livemode), \(url), \(events)::text[], \(description), \(secret)
+            WHERE (SELECT count(*) FROM webhook_endpoints
+                   WHERE merchant_id = \(merchantId) AND livemode = \(livemode) AND deleted_at IS NULL) < \(Int64(limit))
+            RETURNING id
             """, logger: logger)
+        guard try await !rows.decode(String.self).all().isEmpty else {
+            throw RequestError(
+                .conflict, code: "endpoints_limit", param: "url",
+                "a merchant has at most \(limit) webhook endpoints per mode; delete one first (one endpoint can take every event type)")
+        }
         guard let endpoint = try await endpoints(merchantId: merchantId, livemode: livemode, id: id).first else {
             throw StoreError.corruptRow(table: "webhook_endpoints", reason: "\(id) vanished")
         }
@@ -153,29 +164,40 @@ public struct WebhookStore: Sendable {
     /// Leases up to `limit` due deliveries for `leaseSeconds`: each counts one more attempt and
     /// is not due again until the lease ends, so no other worker takes it meanwhile; a worker
     /// killed mid-attempt leaves it to be retried when the lease runs out (at least once).
-    public func lease(limit: Int, leaseSeconds: Int) async throws -> [WebhookJob] {
+    /// At most `perEndpoint` deliveries of one endpoint are taken, none of `excluding` (the
+    /// endpoints this worker already has enough of in flight): one slow endpoint cannot take
+    /// every slot.
+    public func lease(limit: Int, leaseSeconds: Int, perEndpoint: Int = .max, excluding: [String] = []) async throws -> [WebhookJob] {
         let rows = try await client.query(
             """
-            WITH due AS (
-                SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            WITH fair AS (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank
+                    FROM webhook_deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint_id = ANY(\(excluding)::text[]))
+                ) ranked WHERE rank <= \(Int64(clamping: perEndpoint))
+            ), due AS (
+                SELECT d.id FROM webhook_deliveries d JOIN fair f ON f.id = d.id
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                ORDER BY d.next_attempt_at LIMIT \(limit) FOR UPDATE OF d SKIP LOCKED
             )
             UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => \(leaseSeconds))
             FROM due, outbox_events o, webhook_endpoints e
             WHERE d.id = due.id AND o.id = d.event_id AND e.id = d.endpoint_id
-            RETURNING d.id, o.event_id, o.type, coalesce(o.livemode, false), o.created_at, o.payload::text, e.url, e.secret,
+            RETURNING d.id, e.id, o.event_id, o.type, coalesce(o.livemode, false), o.created_at, o.payload::text, e.url, e.secret,
                 CASE WHEN e.previous_expires_at > now() THEN e.previous_secret END, d.attempts,
                 floor(extract(epoch FROM now() - d.created_at))::bigint, extract(epoch FROM o.created_at)::float8
             """, logger: logger)
         var jobs: [WebhookJob] = []
-        for try await (id, eventId, type, livemode, created, payload, url, secret, previous, attempts, age, createdSeconds) in rows.decode(
-            (Int64, String, String, Bool, Timestamp, String, String, String, String?, Int32, Int64, Double).self)
+        for try await (id, endpointId, eventId, type, livemode, created, payload, url, secret, previous, attempts, age, createdSeconds)
+            in rows
+            .decode((Int64, String, String, String, Bool, Timestamp, String, String, String, String?, Int32, Int64, Double).self)
         {
             let body = WebhookEnvelope(eventId: eventId, type: type, createdAt: created, livemode: livemode, payloadJSON: payload).body
             jobs.append(
                 WebhookJob(
-                    deliveryId: id, eventId: eventId, url: url, secrets: [secret] + (previous.map { [$0] } ?? []), body: body,
-                    attempts: Int(attempts), age: age, eventCreatedAt: createdSeconds))
+                    deliveryId: id, endpointId: endpointId, eventId: eventId, url: url, secrets: [secret] + (previous.map { [$0] } ?? []),
+                    body: body, attempts: Int(attempts), age: age, eventCreatedAt: createdSeconds))
         }
         return jobs
     }
@@ -262,6 +284,10 @@ public struct WebhookStore: Sendable {
     }
 
     /// New deliveries of an event to all the merchant's matching endpoints, or to one.
+    /// Deliveries of one event, at most (the first included), so that redelivering cannot
+    /// multiply the work without bound.
+    public static let maxDeliveriesPerEvent = 20
+
     public func redeliver(merchantId: String, livemode: Bool, eventId: String, endpointId: String?) async throws -> [WebhookDelivery] {
         let rows = try await client.query(
             """
@@ -269,11 +295,17 @@ public struct WebhookStore: Sendable {
             SELECT 'wd_' || replace(gen_random_uuid()::text, '-', ''), o.id, e.id, now()
             FROM outbox_events o JOIN webhook_endpoints e ON e.merchant_id = o.merchant_id AND e.livemode = o.livemode AND e.deleted_at IS NULL
             WHERE o.event_id = \(eventId) AND o.merchant_id = \(merchantId) AND o.livemode = \(livemode)
+              AND (SELECT count(*) FROM webhook_deliveries x WHERE x.event_id = o.id) < \(Int64(Self.maxDeliveriesPerEvent))
               AND (\(endpointId)::text IS NULL OR e.id = \(endpointId))
               AND (\(endpointId)::text IS NOT NULL OR '*' = ANY(e.events) OR o.type = ANY(e.events))
             RETURNING public_id
             """, logger: logger)
         let ids = Set(try await rows.decode(String.self).all())
-        return try await deliveries(merchantId: merchantId, livemode: livemode, eventId: eventId).filter { ids.contains($0.id) }
+        let all = try await deliveries(merchantId: merchantId, livemode: livemode, eventId: eventId)
+        if ids.isEmpty && all.count >= Self.maxDeliveriesPerEvent {
+            throw RequestError(
+                .conflict, code: "redeliveries_limit", "this event was already delivered \(all.count) times; it is not sent again")
+        }
+        return all.filter { ids.contains($0.id) }
     }
 }

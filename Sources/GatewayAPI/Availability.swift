@@ -1,0 +1,65 @@
+import GatewayDomain
+import HTTPTypes
+import Hummingbird
+
+/// Whether the gateway's database answers, as a probe last saw it. While it does not, requests
+/// that need it are answered at once with 503 and a `Retry-After`, instead of waiting for a
+/// connection that will not come.
+public actor Availability {
+    public private(set) var databaseUp = true
+    /// Why the database was last found away.
+    public private(set) var lastFailure: String?
+
+    public init() {}
+
+    public func record(databaseUp: Bool, failure: String? = nil) {
+        self.databaseUp = databaseUp
+        lastFailure = databaseUp ? nil : failure
+    }
+}
+
+/// Answers 503 at once while the database is away (except for routes that do not need it),
+/// and 503 for any request that has no answer within the request timeout: its work is
+/// cancelled, and the client is told to come back.
+struct AvailabilityMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let availability: Availability?
+    let timeout: Duration
+    /// Paths answered without the database.
+    static let withoutDatabase: Set<String> = ["/livez", "/openapi.json", "/metrics"]
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        let needsDatabase = !Self.withoutDatabase.contains(path) && !path.hasPrefix("/checkout/assets/")
+        if needsDatabase, let availability, await !availability.databaseUp {
+            throw Self.unavailable
+        }
+        let timeout = self.timeout
+        return try await withoutActuallyEscaping(next) { next in
+            // The handler runs in a child task only while this call lasts; nothing else calls it.
+            let handler = Handler(call: next)
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await handler.call(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let response = first else { throw Self.unavailable }
+                return response
+            }
+        }
+    }
+
+    struct Handler: @unchecked Sendable {
+        let call: (Request, APIContext) async throws -> Response
+    }
+
+    static var unavailable: APIError {
+        var error = APIError(
+            status: .serviceUnavailable, type: .api, code: "service_unavailable",
+            "the gateway cannot reach its database right now; retry in a few seconds")
+        error.headers[.retryAfter] = "5"
+        return error
+    }
+}

@@ -1,0 +1,119 @@
+import Logging
+import PostgresNIO
+
+/// What changed, as the database announces it on the `gateway_changes` channel
+/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 and 0008 when a transaction commits).
+public enum ChangeTopic: Hashable, Sendable {
+    /// A session's row or payments changed.
+    case session(String)
+    /// The monitor queued transfer changes for the matcher.
+    case transfers
+    /// New outbox events or deliveries for the webhook workers.
+    case outbox
+    /// A network's monitor moved its checkpoint (confirmations changed).
+    case checkpoint(String)
+    /// A refund on the network is queued for its hot wallet to sign.
+    case refunds(String)
+
+    /// The topic a notification's payload names.
+    init?(payload: String) {
+        if payload == "transfers" {
+            self = .transfers
+        } else if payload == "outbox" {
+            self = .outbox
+        } else if payload.hasPrefix("session:") {
+            self = .session(String(payload.dropFirst(8)))
+        } else if payload.hasPrefix("checkpoint:") {
+            self = .checkpoint(String(payload.dropFirst(11)))
+        } else if payload.hasPrefix("refunds:") {
+            self = .refunds(String(payload.dropFirst(8)))
+        } else {
+            return nil
+        }
+    }
+}
+
+/// One listener per process fans database change notices out to whoever waits: the matcher,
+/// the webhook workers, the checkout event streams. Nobody polls the database on a short
+/// timer; waits still end after a timeout, so a notice lost with a dropped connection only
+/// delays work.
+public actor ChangeHub {
+    struct Waiter {
+        let topics: Set<ChangeTopic>
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private var waiters: [UInt64: Waiter] = [:]
+    private var nextWaiter: UInt64 = 0
+    /// Moves on with every notice; the last value seen for each topic.
+    private var sequence: UInt64 = 0
+    private var lastNotice: [ChangeTopic: UInt64] = [:]
+    /// Bumped when the listener (re)connects: notices may have been missed.
+    private var resetAt: UInt64 = 0
+
+    public init() {}
+
+    /// A mark to pass to ``wait(for:after:timeout:)``: take it before reading, so that a change
+    /// committed while reading is not missed.
+    public func mark() -> UInt64 { sequence }
+
+    /// Returns when a notice for one of `topics` arrived after `mark`, at once if one already
+    /// has, or after `timeout`.
+    public func wait(for topics: Set<ChangeTopic>, after mark: UInt64, timeout: Duration) async {
+        if resetAt > mark || topics.contains(where: { (lastNotice[$0] ?? 0) > mark }) { return }
+        let id = nextWaiter
+        nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[id] = Waiter(topics: topics, continuation: continuation)
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    await self?.resume(id)
+                }
+            }
+        } onCancel: {
+            Task { await self.resume(id) }
+        }
+    }
+
+    private func resume(_ id: UInt64) {
+        waiters.removeValue(forKey: id)?.continuation.resume()
+    }
+
+    /// Wakes the waiters of `topic`.
+    public func publish(_ topic: ChangeTopic) {
+        sequence += 1
+        lastNotice[topic] = sequence
+        for (id, waiter) in waiters where waiter.topics.contains(topic) { resume(id) }
+    }
+
+    /// Wakes everyone (the listener reconnected and may have missed notices).
+    public func publishAll() {
+        sequence += 1
+        resetAt = sequence
+        for id in Array(waiters.keys) { resume(id) }
+    }
+
+    public static let channel = "gateway_changes"
+
+    /// Listens on a connection of `client` until cancelled, forwarding every notice; on a
+    /// dropped connection it reconnects after `retry`, waking everyone.
+    public func listen(client: PostgresClient, retry: Duration = .seconds(1), logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notices in
+                        self.publishAll()
+                        for try await notice in notices {
+                            if let topic = ChangeTopic(payload: notice.payload) { self.publish(topic) }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("change listener lost its connection; reconnecting", metadata: ["error": "\(describeDatabaseError(error))"])
+            }
+            try? await Task.sleep(for: retry)
+        }
+    }
+}
