@@ -142,26 +142,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // Benchmarks (Scripts/bench): OpenSSL's libcrypto provides the SHA3-256 reference.
-        .systemLibrary(
-            name: "COpenSSLCrypto",
-            path: "Benchmarks/COpenSSLCrypto",
-            pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]
-        ),
-        .executableTarget(
-            name: "GatewayBench",
-            dependencies: ["EthereumCore", "ChainRPC", "CSecp256k1", "COpenSSLCrypto"],
-            path: "Benchmarks/GatewayBench"
-        ),
-        .executableTarget(
-            name: "MonitorBench",
-            dependencies: [
-                "ChainMonitor", "ChainConfig", "ChainRPC", "EthereumCore", "GatewayStore", "TestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            path: "Benchmarks/MonitorBench"
-        ),
         .target(
             name: "TestSupport",
             dependencies: [

@@ -8,7 +8,7 @@
 #
 # Environment: GATEWAY_BIN (default: the release build's gateway), BENCH_DURATION (seconds,
 # default 30), BENCH_CONNECTIONS (default 8), BENCH_THREADS (default 2), BENCH_WARMUP (seconds,
-# default 5). Needs wrk and pgbench (Scripts/setup installs both). Starts the private PostgreSQL
+# default 5), BENCH_STATE (where checkout.json goes, default .state/bench). Needs wrk and pgbench (Scripts/setup installs both). Starts the private PostgreSQL
 # (Scripts/dev-postgres), a database of its own (dropped at the end) and the devchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,12 +60,16 @@ read -r p_count p_p50 p_p99 < <("$python" Benchmarks/checkout/percentiles.py "$w
 created=$("$pgbin/psql" -X -qAt "$DATABASE_URL" -c "SELECT count(*) FROM payment_sessions")
 scratch=$("$pgbin/psql" -X -qAt "$DATABASE_URL" -c "SELECT count(*) FROM bench_payment_sessions")
 
+mkdir -p "${BENCH_STATE:-.state/bench}"
 "$python" - "$w_requests" "$w_duration" "$w_status_errors" "$w_socket_errors" "$w_p50" "$w_p99" \
-  "$p_tps" "$p_count" "$p_p50" "$p_p99" "${p_failed:-0}" "$connections" "$threads" "$duration" "$created" "$scratch" <<'PY'
+  "$p_tps" "$p_count" "$p_p50" "$p_p99" "${p_failed:-0}" "$connections" "$threads" "$duration" "$created" "$scratch" \
+  "${BENCH_STATE:-.state/bench}/checkout.json" <<'PY'
+import json
 import sys
+from datetime import datetime, timezone
 
 (w_requests, w_duration_us, w_status_errors, w_socket_errors, w_p50, w_p99, p_tps, p_count, p_p50, p_p99,
- p_failed, connections, threads, duration, created, scratch) = sys.argv[1:]
+ p_failed, connections, threads, duration, created, scratch, result_path) = sys.argv[1:]
 w_ok = int(w_requests) - int(w_status_errors)
 w_rate = w_ok / (int(w_duration_us) / 1e6)
 p_rate = float(p_tps)
@@ -82,6 +86,21 @@ for name, rate, p50, p99, errors in rows:
 print(f"{'ratio gateway / pgbench':42} {w_rate / p_rate:12.3f} {int(w_p50) / max(int(p_p50), 1):9.2f} "
       f"{int(w_p99) / max(int(p_p99), 1):9.2f}")
 print(f"(rows written, warm-ups included: gateway sessions {created}, pgbench sessions {scratch})")
+# The result file the benchmark table reads (Benchmarks/README.md).
+document = {
+    "benchmark": "checkout",
+    "measuredAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "figures": [{
+        "name": f"payment sessions created through the gateway ({connections} connections)", "value": round(w_rate, 1),
+        "unit": "sessions/s",
+        "reference": {"name": "pgbench, the same inserts", "value": round(p_rate, 1), "unit": "tx/s", "kind": "limit"},
+        "ratio": round(w_rate / p_rate, 3), "ratioMeans": "gateway / pgbench",
+        "note": f"p50 {int(w_p50) / 1000:.2f} ms, p99 {int(w_p99) / 1000:.2f} ms",
+    }],
+}
+with open(result_path, "w") as out:
+    json.dump(document, out, indent=2)
+    out.write("\n")
 if int(w_status_errors) or int(w_socket_errors):
     print("the gateway answered some requests with an error: the figure above counts only successful creations",
           file=sys.stderr)

@@ -8,7 +8,8 @@
 #   Benchmarks/refund_bench.sh          after `swift build -c release --product gateway`
 #
 # Environment: GATEWAY_BIN (default: the release build's gateway), BENCH_REFUNDS (default 200),
-# BENCH_THREADS (concurrent requests, default 16). The devchain mines a block a second with
+# BENCH_THREADS (concurrent requests, default 16), BENCH_STATE (where refunds.json goes for
+# Scripts/bench's table, default .state/bench). The devchain mines a block a second with
 # automine off, so transactions wait in its pool as on a real network. Starts the private
 # PostgreSQL (Scripts/dev-postgres), a database of its own (dropped at the end), the devchain and
 # `gateway serve` with a new devnet hot wallet.
@@ -27,10 +28,13 @@ wallet=$("$gateway" wallet new --network devnet --keystore-dir "$keys/keystore" 
   --scrypt-n 1024 | json_field address)
 
 echo "== setting up: database, devchain, merchant, API key, gateway serve with hot wallet $wallet" >&2
-gateway_setup_start "bench_refunds_$$" --keystore-dir "$keys/keystore" --wallet-passphrase-file "$keys/passphrase"
+# No merchant-wide limits either: the benchmark's requests and polls all come from one merchant.
+gateway_setup_start "bench_refunds_$$" --keystore-dir "$keys/keystore" --wallet-passphrase-file "$keys/passphrase" \
+  --rate-limit-merchant 0 --rate-limit-create-merchant 0
 trap 'gateway_setup_cleanup; extra_cleanup' EXIT
 refund_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write,refund --skip-migrations \
   | json_field secret)
 
 "$python" Benchmarks/refunds/bench.py --url "$url" --key "$refund_key" --devchain-info "$work/devchain.json" \
-  --database-url "$DATABASE_URL" --wallet "$wallet" --refunds "$refunds" --threads "$threads"
+  --database-url "$DATABASE_URL" --wallet "$wallet" --refunds "$refunds" --threads "$threads" \
+  --out "${BENCH_STATE:-.state/bench}/refunds.json"

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from datetime import datetime, timezone
 from pathlib import Path
 
 from eth_account import Account
@@ -100,6 +101,7 @@ def main() -> None:
         parser.add_argument(name, required=True)
     parser.add_argument("--refunds", type=int, default=200)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--out", help="where to write the result file for Scripts/bench's table")
     args = parser.parse_args()
     n = args.refunds
     chain = Chain(args.devchain_info)
@@ -178,8 +180,35 @@ def main() -> None:
     print(f"raw limit, same devchain: {n} transfers signed (eth-account) in {raw_signed:.2f} s, "
           f"signed and sent in {raw_sent:.2f} s, final after {raw_final:.2f} s")
     print(f"ratio gateway/raw: broadcast {broadcast / raw_sent:.2f}x, final {final / raw_final:.2f}x")
+    if args.out:
+        write_result(args.out, n=n, threads=args.threads, broadcast=broadcast, final=final, raw_sent=raw_sent,
+                     raw_final=raw_final, contiguous=contiguous, replacements=attempts - n)
     if not contiguous or on_chain != n:
         raise SystemExit("refund_bench: the hot wallet's nonces are not contiguous")
+
+
+def write_result(path: str, *, n: int, threads: int, broadcast: float, final: float, raw_sent: float, raw_final: float,
+                 contiguous: bool, replacements: int) -> None:
+    """The figures for Scripts/bench's table (Benchmarks/README.md gives the format); times, so
+    the ratios are the raw limit's time over the gateway's (higher is better)."""
+    limit = "signed (eth-account) and sent straight to the node, same devchain"
+    note = f"{threads} concurrent requests; nonces contiguous: {'yes' if contiguous else 'NO'}; {replacements} replacements"
+    result = {
+        "benchmark": "refunds",
+        "measuredAt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "figures": [
+            {"name": f"refunds, {n} requested at once, until all broadcast", "value": round(broadcast, 2), "unit": "s",
+             "reference": {"name": f"{n} transfers {limit}", "value": round(raw_sent, 2), "unit": "s", "kind": "limit"},
+             "ratio": round(raw_sent / broadcast, 3), "ratioMeans": "raw send time / gateway broadcast time", "note": note},
+            {"name": f"refunds, {n} requested at once, until all final ({DEPTH} blocks deep)", "value": round(final, 2),
+             "unit": "s",
+             "reference": {"name": f"{n} transfers {limit}, until final", "value": round(raw_final, 2), "unit": "s",
+                           "kind": "limit"},
+             "ratio": round(raw_final / final, 3), "ratioMeans": "raw final time / gateway final time", "note": note},
+        ],
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ public actor ChainMonitor {
         public var network: NetworkConfig
         public var policy: ConfirmationPolicy
         public var pollInterval: Duration
+        /// Poll often when the next block is due and rarely in between (``PollPacer``); off,
+        /// every poll waits `pollInterval`.
+        public var adaptivePolling = true
         /// Blocks kept to detect reorgs; a reorg deeper than this stops the monitor.
         public var windowSize: Int
         /// Where to begin when nothing was processed before.
@@ -105,11 +108,22 @@ public actor ChainMonitor {
     /// nothing is recorded from a poll that failed part-way except whole blocks.
     public func run() async throws {
         var failures = 0
+        let clock = ContinuousClock()
+        let pacer = PollPacer(blockTime: .milliseconds(configuration.network.blockTimeMs), coarse: configuration.pollInterval)
+        var lastHead: UInt64?
+        var newHeadAt: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
-                try await pollOnce()
+                let report = try await pollOnce()
                 failures = 0
-                try await Task.sleep(for: configuration.pollInterval)
+                if let head = report.head, head > (lastHead ?? 0) {
+                    if lastHead != nil { newHeadAt = clock.now }
+                    lastHead = head
+                }
+                let delay =
+                    configuration.adaptivePolling
+                    ? pacer.delay(sinceNewHead: newHeadAt.map { clock.now - $0 }) : configuration.pollInterval
+                try await Task.sleep(for: delay)
             } catch is CancellationError {
                 break
             } catch let error as MonitorError where error.isFatal {

@@ -163,11 +163,15 @@ extension ProviderPool {
         var failures = [String]()
         for index in candidates() {
             let name = members[index].client.transport.displayURL
-            guard case .success(let header?) = await outcome(index, .block(hash: block.hash), parse: RPCParse.header) else {
+            guard case .success(let header?) = await outcome(index, .block(hash: block.hash), parse: RPCResultDecoder(RPCParse.header))
+            else {
                 failures.append("\(name): no header for the proof")
                 continue
             }
-            guard case .success(let receipts) = await outcome(index, .blockReceipts(hash: block.hash), parse: RPCParse.blockReceipts) else {
+            guard
+                case .success(let receipts) = await outcome(
+                    index, .blockReceipts(hash: block.hash), parse: RPCResultDecoder(RPCParse.blockReceipts))
+            else {
                 failures.append("\(name): no receipts for the proof")
                 continue
             }

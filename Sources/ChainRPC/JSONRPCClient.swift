@@ -56,18 +56,27 @@ public struct JSONRPCClient: Sendable {
         self.timeout = timeout
     }
 
-    /// Sends one call and returns its `result` parsed by `parse`. An `error` object, a
-    /// missing result or an HTTP failure becomes an ``RPCFailure``.
-    public func request<T: Sendable>(_ call: RPCCall, parse: @Sendable (Any) throws(RPCFailure) -> T) async throws(RPCFailure) -> T {
+    /// Sends one call and returns its `result` decoded by `parse` (from the answer's bytes when
+    /// the decoder can, see ``RPCResultDecoder``). An `error` object, a missing result or an
+    /// HTTP failure becomes an ``RPCFailure``.
+    public func request<T: Sendable>(_ call: RPCCall, parse: RPCResultDecoder<T>) async throws(RPCFailure) -> T {
         let envelope: [String: Any] = ["jsonrpc": "2.0", "id": 1, "method": call.method, "params": call.params.map(\.foundation)]
         let response = try await transport.post(try Self.encode(envelope), timeout: timeout)
         guard response.status == 200 else { throw Self.httpFailure(response) }
+        if case .decoded(let value) = parse.decode(body: response.body) { return value }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed]) } catch {
             throw .malformed("\(call.method): body is not JSON (\(response.body.count) bytes)")
         }
         if object is [Any] { throw .malformed("\(call.method): batch answer to a single call") }
-        return try parse(try Self.result(of: object, method: call.method))
+        return try parse.object(try Self.result(of: object, method: call.method))
+    }
+
+    /// Sends one call and returns its `result` parsed from Foundation's objects by `parse`.
+    public func request<T: Sendable>(_ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T) async throws(RPCFailure)
+        -> T
+    {
+        try await request(call, parse: RPCResultDecoder(parse))
     }
 
     /// Sends several calls in one JSON-RPC batch. Results come back in call order, matched by id;

@@ -132,7 +132,7 @@ public actor ProviderPool {
 
     /// One call to one provider, with its outcome recorded for health and metrics.
     func attempt<T: Sendable>(
-        _ index: Int, _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+        _ index: Int, _ call: RPCCall, parse: RPCResultDecoder<T>
     ) async throws(RPCFailure) -> T {
         let client = members[index].client
         callCount += 1
@@ -162,7 +162,7 @@ public actor ProviderPool {
 
     /// ``attempt(_:_:parse:)`` with its outcome as a value, for concurrent calls.
     func outcome<T: Sendable>(
-        _ index: Int, _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+        _ index: Int, _ call: RPCCall, parse: RPCResultDecoder<T>
     ) async -> Result<T, RPCFailure> {
         do throws(RPCFailure) {
             return .success(try await attempt(index, call, parse: parse))
@@ -189,12 +189,20 @@ public actor ProviderPool {
     /// (invalid params, execution reverted) or one for which `passThrough` is true is thrown
     /// at once. When every provider failed every round, the error lists them all.
     public func read<T: Sendable>(
-        _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T,
+        _ call: RPCCall, parse: RPCResultDecoder<T>,
         passThrough: @Sendable (RPCFailure) -> Bool = { _ in false }
     ) async throws(RPCFailure) -> T {
         let gathered = try await gather(call, count: 1, parse: parse, passThrough: passThrough)
         guard let answer = gathered.answers.first else { throw .allProvidersFailed(gathered.failures) }
         return answer.value
+    }
+
+    /// ``read(_:parse:passThrough:)`` with a result parsed from Foundation's objects.
+    public func read<T: Sendable>(
+        _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T,
+        passThrough: @Sendable (RPCFailure) -> Bool = { _ in false }
+    ) async throws(RPCFailure) -> T {
+        try await read(call, parse: RPCResultDecoder(parse), passThrough: passThrough)
     }
 
     /// Reads `call` until `quorum` providers return equal values (a block, a receipt, a log
@@ -203,7 +211,7 @@ public actor ProviderPool {
     /// fails as inconsistent rather than trusting one source. Without `quorum`, the pool's
     /// (``Configuration/quorum``, at most the number of providers).
     public func quorumRead<T: Sendable & Hashable>(
-        _ call: RPCCall, quorum: Int? = nil, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+        _ call: RPCCall, quorum: Int? = nil, parse: RPCResultDecoder<T>
     ) async throws(RPCFailure) -> T {
         let needed = quorum ?? max(1, min(configuration.quorum, providerCount))
         if needed <= 1 { return try await read(call, parse: parse) }
@@ -225,6 +233,13 @@ public actor ProviderPool {
         }
         if votes.isEmpty { throw .allProvidersFailed(failures.isEmpty ? [Self.noProvider] : failures) }
         throw .inconsistent("\(call.method): fewer than \(needed) providers agreed (\(votes.count) different answers)")
+    }
+
+    /// ``quorumRead(_:quorum:parse:)`` with a result parsed from Foundation's objects.
+    public func quorumRead<T: Sendable & Hashable>(
+        _ call: RPCCall, quorum: Int? = nil, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+    ) async throws(RPCFailure) -> T {
+        try await quorumRead(call, quorum: quorum, parse: RPCResultDecoder(parse))
     }
 
     // MARK: Concurrent answers
@@ -254,7 +269,7 @@ public actor ProviderPool {
     /// answer at all is an `allProvidersFailed` listing every failure.
     func gather<T: Sendable>(
         _ call: RPCCall, count: Int, rounds: Int? = nil, excluding: Set<Int> = [],
-        parse: @escaping @Sendable (Any) throws(RPCFailure) -> T,
+        parse: RPCResultDecoder<T>,
         check: (Int, T) -> Verdict = { _, _ in .accept },
         passThrough: (RPCFailure) -> Bool = { _ in false },
         mapFailure: (RPCFailure) -> RPCFailure = { $0 }
@@ -274,7 +289,7 @@ public actor ProviderPool {
     /// when no more could be had.
     func collect<T: Sendable>(
         _ call: RPCCall, count: Int, rounds: Int? = nil, excluding: Set<Int> = [],
-        parse: @escaping @Sendable (Any) throws(RPCFailure) -> T,
+        parse: RPCResultDecoder<T>,
         check: (Int, T) -> Verdict = { _, _ in .accept },
         passThrough: (RPCFailure) -> Bool = { _ in false },
         mapFailure: (RPCFailure) -> RPCFailure = { $0 }
@@ -338,7 +353,7 @@ public actor ProviderPool {
 
     /// `call` to every provider in `providers` at once; outcomes by provider.
     func askAll<T: Sendable>(
-        _ providers: [Int], _ call: RPCCall, parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+        _ providers: [Int], _ call: RPCCall, parse: RPCResultDecoder<T>
     ) async -> [Int: Result<T, RPCFailure>] {
         await withTaskGroup(of: (Int, Result<T, RPCFailure>).self) { group in
             for index in providers { group.addTask { (index, await self.outcome(index, call, parse: parse)) } }

@@ -10,16 +10,22 @@ struct RequestFields {
 
     /// Parses a body that must be one JSON object; unknown fields are refused.
     init(body: ByteBuffer, allowed: Set<String>) throws {
-        let bytes = Data(buffer: body)
+        let bytes = Array(buffer: body)
         guard !bytes.isEmpty else {
             throw APIError(
                 status: .badRequest, code: "body_missing", "send a JSON object as the request body (Content-Type: application/json)")
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: bytes)
+            value = try JSONValue.parse(bytes)
         } catch {
-            throw APIError(status: .badRequest, code: "json_invalid", "the request body is not valid JSON; send one JSON object")
+            // Text Postgres cannot hold is refused here, naming the field that holds it.
+            switch error.reason {
+            case .syntax, .tooDeep, .duplicateKey:
+                throw APIError(status: .badRequest, code: "json_invalid", param: error.field, "\(error); send one JSON object")
+            case .invalidUTF8, .loneSurrogate, .nulCharacter:
+                throw APIError(status: .badRequest, code: "parameter_invalid", param: error.field, error.description)
+            }
         }
         guard case .object(let object) = value else {
             throw APIError(status: .badRequest, code: "json_invalid", "the request body must be a JSON object, not \(value.kind)")

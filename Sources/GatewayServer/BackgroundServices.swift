@@ -1,3 +1,4 @@
+import Foundation
 import GatewayAPI
 import GatewayStore
 import Logging
@@ -66,5 +67,31 @@ struct DatabaseProbe: Service {
             group.cancelAll()
             return first
         }
+    }
+}
+
+/// Ends the process `limit` after a shutdown signal, whatever the services are waiting for (a
+/// database that does not answer, a provider that hangs): the last resort behind the graceful
+/// shutdown and the cancellation that come first. It runs on a thread of its own, so a blocked
+/// cooperative pool cannot delay it. The exit status is then 1 (0 after a clean stop).
+struct ShutdownDeadline: Service {
+    let limit: Duration
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return
+        }
+        let limit = self.limit
+        let logger = self.logger
+        let thread = Thread {
+            let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+            Thread.sleep(forTimeInterval: max(seconds, 0))
+            logger.warning("services did not stop within the shutdown grace period: exiting now", metadata: ["grace": "\(limit)"])
+            exit(1)
+        }
+        thread.start()
     }
 }

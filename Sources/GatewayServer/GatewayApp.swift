@@ -138,10 +138,16 @@ public struct GatewayApp: Sendable {
     /// Runs every service until SIGTERM or SIGINT, then stops them in order.
     public func run() async throws {
         warnAboutTrust()
-        var group = ServiceGroupConfiguration(
-            services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
-        group.maximumCancellationDuration = configuration.shutdownCancellationPeriod
+        var entries = services().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        entries.append(
+            .init(
+                service: ShutdownDeadline(limit: configuration.shutdownGracePeriod, logger: logger),
+                successTerminationBehavior: .ignore))
+        var group = ServiceGroupConfiguration(services: entries, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let cancellation = min(configuration.shutdownCancellationPeriod, configuration.shutdownGracePeriod)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod - cancellation
+        // No escalation to a crash: ShutdownDeadline ends the process at the grace period.
+        group.maximumCancellationDuration = nil
         try await ServiceGroup(configuration: group).run()
     }
 

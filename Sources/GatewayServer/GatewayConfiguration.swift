@@ -39,10 +39,13 @@ public struct GatewayConfiguration: Sendable {
     /// 503 at once.
     public var databaseProbeInterval: Duration = .seconds(1)
     public var databaseProbeTimeout: Duration = .seconds(2)
-    /// On SIGTERM, how long services may take to finish what they are doing before they are
-    /// cancelled; then how long cancellation may take before the process exits anyway.
+    /// On SIGTERM (or SIGINT) the process exits within `shutdownGracePeriod`, whatever the
+    /// database and the providers are doing: services first finish what they are doing, are
+    /// cancelled `shutdownCancellationPeriod` before the end, and at the end the process exits
+    /// anyway. Work in flight is in a transaction, so it is committed or left for the next
+    /// process, never half-done.
     public var shutdownGracePeriod: Duration = .seconds(10)
-    public var shutdownCancellationPeriod: Duration = .seconds(5)
+    public var shutdownCancellationPeriod: Duration = .seconds(3)
 
     public init() {}
 

@@ -29,7 +29,9 @@ import Testing
     @Test func delayBeyondTheTimeout() async throws {
         let chain = try await Devchain()
         let proxy = try await FaultProxy(upstream: chain.url)
-        try await proxy.fault("delay", ["seconds": 3])
+        // Far longer than the timeout, so that a loaded machine cannot let the answer arrive
+        // before the timer fires; nothing waits for the sleeping proxy.
+        try await proxy.fault("delay", ["seconds": 20])
         let pool = testPool([proxy.client(timeout: .milliseconds(500)), chain.client()])
         #expect(try await pool.read(.chainId, parse: RPCParse.uint64) == 1337)
         do {

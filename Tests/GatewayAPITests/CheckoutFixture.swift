@@ -137,6 +137,14 @@ final class CheckoutFixture: @unchecked Sendable {
         async throws
         -> Reply
     {
+        try await call(method, path, bytes: body.map { Array($0.utf8) }, key: key, headers: headers)
+    }
+
+    /// The same with a body of raw bytes (which need not be valid UTF-8).
+    func call(_ method: HTTPRequest.Method, _ path: String, bytes body: [UInt8]?, key: String?? = .none, headers: HTTPFields = [:])
+        async throws
+        -> Reply
+    {
         let app = Application(responder: self.app.responder)
         var fields = headers
         let chosen: String? = key ?? self.key
@@ -144,7 +152,7 @@ final class CheckoutFixture: @unchecked Sendable {
         if body != nil { fields[.contentType] = "application/json" }
         let sent = fields
         return try await app.test(.router) { client in
-            let response = try await client.execute(uri: path, method: method, headers: sent, body: body.map { ByteBuffer(string: $0) })
+            let response = try await client.execute(uri: path, method: method, headers: sent, body: body.map { ByteBuffer(bytes: $0) })
             return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: response.body))
         }
     }
