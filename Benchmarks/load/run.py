@@ -18,7 +18,9 @@ block-to-webhook percentiles under that load.
     GATEWAY_BIN=… DATABASE_URL=… .venv/bin/python Benchmarks/load/run.py [--rate 1000] [--duration 300]
 
 `Benchmarks/load_bench.sh` builds the release gateway, starts the private PostgreSQL and runs
-this with the defaults.
+this with the defaults. With `--rate 0` there is no load: 200 payments at two a second
+(`--duration 100 --pay-every 0.5`) give the block-to-webhook latency alone, written to
+.state/bench/block-to-webhook.json (`Benchmarks/block_to_webhook_bench.sh`).
 """
 
 from __future__ import annotations
@@ -230,13 +232,17 @@ def main() -> int:
         print(f"== {args.sessions} sessions to read, page and stream", file=sys.stderr)
         sessions = [gateway.create_session(amount=f"{i % 97 + 1}.00") for i in range(args.sessions)]
         load = Load(gateway.url, gateway.api_key, sessions)
-        print(f"== warm-up {args.warmup:.0f} s at {args.rate // 10}/s", file=sys.stderr)
-        asyncio.run(Load(gateway.url, gateway.api_key, sessions).run(max(args.rate // 10, 1), args.warmup))
+        if args.rate > 0:
+            print(f"== warm-up {args.warmup:.0f} s at {args.rate // 10}/s", file=sys.stderr)
+            asyncio.run(Load(gateway.url, gateway.api_key, sessions).run(max(args.rate // 10, 1), args.warmup))
         rss_start = rss_kib(gateway.process.pid)
         payer = Payer(gateway, args.pay_every)
         payer.start()
         print(f"== {args.rate} requests/s for {args.duration:.0f} s, a payment every {args.pay_every} s", file=sys.stderr)
-        asyncio.run(load.run(args.rate, args.duration))
+        if args.rate > 0:
+            asyncio.run(load.run(args.rate, args.duration))
+        else:
+            time.sleep(args.duration)
         payer.stop_event.set()
         payer.join(timeout=30)
         rss_end = rss_kib(gateway.process.pid)
@@ -278,6 +284,20 @@ def main() -> int:
         print(f"payer failures: {payer.failures[:5]}")
 
     completed = latency["completed"]
+    if args.rate == 0:
+        # No load: the block-to-webhook latency alone.
+        figures = []
+        for kind, hop in (("confirming", "the payment's block"), ("completed", "the block completing the depth")):
+            values = latency[kind]
+            if not values:
+                continue
+            for q, goal in ((0.5, 250), (0.99, 500)):
+                figures.append({
+                    "name": f"from {hop} to the payment.{kind} 2xx, p{round(q * 100)}",
+                    "value": round(percentile(values, q) * 1000), "unit": "ms", "goal": {"valueAtMost": goal},
+                    "note": f"{len(values)} of {paid} payments, one every {args.pay_every} s, 1 s blocks"})
+        write(Path(args.out).with_name("block-to-webhook.json"), "block-to-webhook", figures)
+        return 0 if not latency["missing"] else 1
     figures = [
         {"name": f"load: errors in {sent} requests at {args.rate}/s mixed for {args.duration:.0f} s", "value": errors + load.late,
          "unit": "requests", "goal": {"valueAtMost": 0}, "note": json.dumps({k: dict(v) for k, v in load.errors.items()})},
@@ -291,11 +311,14 @@ def main() -> int:
             "unit": "ms", "goal": {"valueAtMost": 500},
             "note": f"p50 {percentile(completed, 0.5) * 1000:.0f} ms over {len(completed)} payments of {paid}",
         })
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "load", "measuredAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "figures": figures}, indent=2) + "\n")
+    write(Path(args.out), "load", figures)
     return 0 if errors == 0 and not latency["missing"] else 1
+
+
+def write(out: Path, name: str, figures: list) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"benchmark": name, "measuredAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "figures": figures}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

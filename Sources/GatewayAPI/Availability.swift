@@ -45,7 +45,7 @@ struct AvailabilityMiddleware: RouterMiddleware {
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else { throw Self.unavailable }
+                guard let first = try await group.next(), let response = first else { throw Self.tooSlow }
                 return response
             }
         }
@@ -53,6 +53,14 @@ struct AvailabilityMiddleware: RouterMiddleware {
 
     struct Handler: @unchecked Sendable {
         let call: (Request, APIContext) async throws -> Response
+    }
+
+    static var tooSlow: APIError {
+        var error = APIError(
+            status: .serviceUnavailable, type: .api, code: "service_unavailable",
+            "the gateway could not answer in time (it is overloaded or its database is slow); retry in a few seconds")
+        error.headers[.retryAfter] = "5"
+        return error
     }
 
     static var unavailable: APIError {

@@ -275,3 +275,29 @@ public enum AmountText {
         TokenAmount(baseUnits: units, decimals: scale).format(minimumFractionDigits: Swift.min(2, scale))
     }
 }
+
+extension SessionPlan {
+    /// The session this plan becomes when it is stored with `offset`: pending, nothing
+    /// received, each option's amount due held for it. Its creation builds it here instead of
+    /// reading it back, so the stored rows and the answer come from the same values.
+    public func session(
+        id: String, merchantId: String, livemode: Bool, offset: UInt64, clientSecret: String, createdAt: Timestamp, expiresAt: Timestamp
+    ) -> PaymentSession {
+        let options = options.enumerated().map { position, option in
+            PaymentOption(
+                position: position, network: option.network, chainId: option.chainId, token: option.token,
+                tokenAddress: option.tokenAddress, decimals: option.decimals, payTo: option.payTo,
+                amountDue: option.amountDue(priceUnits: priceUnits, offset: offset), confirmations: option.confirmations)
+        }
+        let reservations = options.map {
+            AmountReservation(network: $0.network, token: $0.tokenAddress, payTo: $0.payTo, amount: $0.amountDue, kind: .amountDue)
+        }
+        return PaymentSession(
+            id: id, merchantId: merchantId, livemode: livemode, status: .pending, statusReason: nil, amount: amount, currency: currency,
+            scale: scale, priceUnits: priceUnits, offsetUnits: offset, description: description,
+            metadata: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, successURL: successURL, cancelURL: cancelURL,
+            clientSecret: clientSecret, expiresAt: expiresAt, timeline: SessionTimeline(completedAt: nil, monitorUntil: nil),
+            createdAt: createdAt, options: options, payments: [], claims: [],
+            reservations: reservations.sorted { $0.amount < $1.amount })
+    }
+}

@@ -43,6 +43,7 @@ public struct GatewayApp: Sendable {
         self.chains = chains
         self.logger = logger
         let payable = chains.map { Self.payable($0) }
+        let changes = ChangeHub()
         let sessions = SessionStore(
             client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
             lateWindowSeconds: configuration.lateWindowSeconds, logger: logger)
@@ -50,13 +51,15 @@ public struct GatewayApp: Sendable {
         let refunds = RefundStore(
             client: client, sessions: sessions, limits: configuration.refunds.limits, hotWallets: wallets.mapValues(\.address),
             logger: logger)
+        // Keys and merchants are read on every request: kept while the change feed says
+        // nothing changed (CachedReads).
         stores = APIStores(
-            merchants: MerchantStore(client: client, logger: logger), keys: APIKeyStore(client: client, logger: logger),
+            merchants: MerchantStore(client: client, logger: logger, cache: CachedReads(hub: changes)),
+            keys: APIKeyStore(client: client, logger: logger, cache: CachedReads(hub: changes)),
             sessions: sessions, transfers: TransferStore(client: client, networks: payable, logger: logger),
             idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger),
             refunds: refunds)
         monitorStore = PostgresMonitorStore(client: client, logger: logger)
-        let changes = ChangeHub()
         let availability = Availability()
         self.changes = changes
         self.availability = availability

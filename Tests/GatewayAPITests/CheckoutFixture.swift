@@ -68,6 +68,9 @@ final class CheckoutFixture: @unchecked Sendable {
         gateway.publicURL = "https://pay.example"
         gateway.lateWindowSeconds = Int64(lateWindowSeconds)
         gateway.api = configuration ?? APIConfiguration.unlimited
+        // A loaded test machine (parallel suites, devchains) can be slow; the deadline is not
+        // what these tests check.
+        gateway.api.requestTimeout = .seconds(120)
         gateway.refunds = refunds
         app = try GatewayApp(
             configuration: gateway, client: client, chains: [devnetChain, liveChain],

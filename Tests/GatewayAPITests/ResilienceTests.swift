@@ -99,7 +99,7 @@ import Testing
         #expect(unmatched["has_more"] == .bool(true))
         // Every event carries the whole session: the cap keeps each payload small.
         let sizes = try await f.client.query(
-            "SELECT count(*)::int, max(octet_length(payload::text))::int FROM outbox_events WHERE payload -> 'data' -> 'object' ->> 'id' = \(session.id)",
+            "SELECT count(*), coalesce(max(octet_length(payload::text)), 0)::bigint FROM outbox_events WHERE payload -> 'object' ->> 'id' = \(session.id)",
             logger: CheckoutFixture.logger)
         for try await (count, largest) in sizes.decode((Int, Int).self) {
             #expect(count >= 2)
@@ -170,5 +170,42 @@ import Testing
             #expect(status == 201)
             #expect(text == first.body)
         }
+    }
+
+    @Test("a key revoked by another process is refused once its change notice arrives; by this process at once")
+    func cachedKeysFollowRevocations() async throws {
+        let f = try await CheckoutFixture()
+        let listener = Task { await f.app.changes.listen(client: f.client, logger: CheckoutFixture.logger) }
+        defer { listener.cancel() }
+        while await f.app.changes.lastChange(of: .credentials) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        let created = try await f.call(.post, "/v1/api_keys", body: #"{"scopes":["read"]}"#).json
+        let secret = try #require(created.string("secret"))
+        let id = try #require(created.string("id"))
+        // Read twice: the second comes from the cache.
+        #expect(try await f.call(.get, "/v1/merchant", key: .some(secret)).status == 200)
+        #expect(try await f.call(.get, "/v1/merchant", key: .some(secret)).status == 200)
+        // Another process revokes it: the notice drops the cached key.
+        try await f.execute("UPDATE api_keys SET revoked_at = now() WHERE id = '\(id)'")
+        var status = 200
+        for _ in 0..<250 where status == 200 {
+            status = try await f.call(.get, "/v1/merchant", key: .some(secret)).status
+            if status == 200 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(status == 401)
+        // This process revokes a key: refused with the next request.
+        let second = try await f.call(.post, "/v1/api_keys", body: #"{"scopes":["read"]}"#).json
+        let secondSecret = try #require(second.string("secret"))
+        #expect(try await f.call(.get, "/v1/merchant", key: .some(secondSecret)).status == 200)
+        #expect(try await f.call(.delete, "/v1/api_keys/\(try #require(second.string("id")))").status == 200)
+        #expect(try await f.call(.get, "/v1/merchant", key: .some(secondSecret)).status == 401)
+        // A merchant changed by another process: the cached merchant is dropped too.
+        #expect(try await f.call(.get, "/v1/merchant").json.string("name") != "Renamed Shop")
+        try await f.execute("UPDATE merchants SET name = 'Renamed Shop' WHERE id = '\(f.merchant.id)'")
+        var name: String? = nil
+        for _ in 0..<250 where name != "Renamed Shop" {
+            name = try await f.call(.get, "/v1/merchant").json.string("name")
+            if name != "Renamed Shop" { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(name == "Renamed Shop")
     }
 }

@@ -73,7 +73,7 @@ public final class Devchain: Sendable {
         keys = try (info["accounts"] as! [[String: String]]).map { try PrivateKey(hex: $0["privateKey"]!) }
     }
 
-    public func client(timeout: Duration = .seconds(5)) -> JSONRPCClient {
+    public func client(timeout: Duration = .seconds(30)) -> JSONRPCClient {
         JSONRPCClient(transport: HTTPTransport(url: url), timeout: timeout)
     }
 

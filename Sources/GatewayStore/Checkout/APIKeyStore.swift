@@ -7,10 +7,15 @@ import PostgresNIO
 public struct APIKeyStore: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// Keys by the SHA-256 of the presented secret, while nothing changed (`gateway serve`).
+    let cache: CachedReads<[UInt8], APIKey>?
+    /// When this process last marked each key used.
+    let touched = TouchLog()
 
-    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.keys")) {
+    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.keys"), cache: CachedReads<[UInt8], APIKey>? = nil) {
         self.client = client
         self.logger = logger
+        self.cache = cache
     }
 
     static let columns = "id, merchant_id, prefix, livemode, scopes, description, created_at, last_used_at, revoked_at"
@@ -50,6 +55,11 @@ public struct APIKeyStore: Sendable {
     public func authenticate(_ presented: String) async throws -> APIKey? {
         guard let prefix = APIKeySecret.prefix(of: presented) else { return nil }
         let digest = APIKeySecret.digest(presented)
+        if let cached = await cache?.value(for: digest) {
+            try await touch(cached)
+            return cached
+        }
+        let mark = await cache?.mark()
         let rows = try await client.query(
             "SELECT secret_sha256, \(unescaped: Self.columns) FROM api_keys WHERE prefix = \(prefix) AND revoked_at IS NULL", logger: logger
         )
@@ -64,12 +74,20 @@ public struct APIKeyStore: Sendable {
                 revokedAt: revoked)
         }
         guard let key = match else { return nil }
+        await cache?.store(key, for: digest, mark: mark)
+        try await touch(key)
+        return key
+    }
+
+    /// Marks `key` used, at most once a minute from this process (and in the database at most
+    /// once a minute in all).
+    func touch(_ key: APIKey) async throws {
+        guard await touched.due(key.id) else { return }
         try await client.query(
             """
             UPDATE api_keys SET last_used_at = now()
             WHERE id = \(key.id) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
             """, logger: logger)
-        return key
     }
 
     /// A merchant's keys, newest first (or the one with `id`).
@@ -90,6 +108,23 @@ public struct APIKeyStore: Sendable {
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) AND merchant_id = \(merchantId)
             RETURNING \(unescaped: Self.columns)
             """, logger: logger)
-        return try await Self.decode(rows).first
+        let revoked = try await Self.decode(rows).first
+        // This process refuses the key at once; the others when the change notice arrives.
+        await cache?.invalidate()
+        return revoked
+    }
+}
+
+/// When this process last marked each key used: one write a minute per key at most.
+actor TouchLog {
+    private var last: [String: ContinuousClock.Instant] = [:]
+    private let clock = ContinuousClock()
+
+    func due(_ id: String) -> Bool {
+        let now = clock.now
+        if let previous = last[id], now - previous < .seconds(60) { return false }
+        if last.count >= 10_000 { last.removeAll(keepingCapacity: true) }
+        last[id] = now
+        return true
     }
 }

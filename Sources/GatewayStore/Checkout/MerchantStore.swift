@@ -8,10 +8,13 @@ import PostgresNIO
 public struct MerchantStore: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// Merchants by id, while nothing changed (`gateway serve`).
+    let cache: CachedReads<String, Merchant>?
 
-    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.merchants")) {
+    public init(client: PostgresClient, logger: Logger = Logger(label: "gateway.merchants"), cache: CachedReads<String, Merchant>? = nil) {
         self.client = client
         self.logger = logger
+        self.cache = cache
     }
 
     public func create(_ draft: MerchantDraft) async throws -> Merchant {
@@ -38,6 +41,8 @@ public struct MerchantStore: Sendable {
     }
 
     public func merchant(id: String) async throws -> Merchant? {
+        if let cached = await cache?.value(for: id) { return cached }
+        let mark = await cache?.mark()
         let rows = try await client.query(
             """
             SELECT m.name, m.created_at,
@@ -47,9 +52,11 @@ public struct MerchantStore: Sendable {
             """, logger: logger)
         for try await (name, created, networks, addresses) in rows.decode((String, Timestamp, [String], [Address]).self) {
             guard networks.count == addresses.count else { throw StoreError.corruptRow(table: "merchant_addresses", reason: id) }
-            return Merchant(
+            let merchant = Merchant(
                 id: id, name: name, addresses: zip(networks, addresses).map { ReceiveAddress(network: $0, address: $1) }, createdAt: created
             )
+            await cache?.store(merchant, for: id, mark: mark)
+            return merchant
         }
         return nil
     }

@@ -39,89 +39,131 @@ public struct SessionStore: Sendable {
     // MARK: Creating
 
     /// Stores a planned session: picks one offset free in every option (the amounts held decide
-    /// races), and writes `payment.created` and, when the request carried an idempotency key,
-    /// the response to replay, all in one transaction.
+    /// races), and writes the session, its held amounts and options, `payment.created` and, when
+    /// the request carried an idempotency key, the response to replay, all in one transaction of
+    /// five statements (BEGIN, the amounts taken, one insert of the session with its amounts and
+    /// options, one of the event with the response, COMMIT). The answer is built from the
+    /// values written, not read back.
     public func create(
         merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
     ) async throws -> PaymentSession {
         let id = ObjectID.make("ps")
         let clientSecret = ObjectID.make("cs")
+        // Another creation may take the offset picked between the read and the insert; the
+        // held amounts' primary key refuses the second, which then picks again.
+        for _ in 0..<Self.offsetAttempts {
+            do {
+                return try await transaction { connection in
+                    let offset = try await pickOffset(plan: plan, on: connection)
+                    let (createdAt, expiresAt) = try await insert(
+                        id: id, merchantId: merchantId, livemode: livemode, plan: plan, offset: offset, clientSecret: clientSecret,
+                        on: connection)
+                    let session = plan.session(
+                        id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
+                        createdAt: createdAt, expiresAt: expiresAt)
+                    let payload = WebhookEnvelope.payload(object: json(session))
+                    let body = idempotency.map { _ in Data(json(session).serialized.utf8) }
+                    try await connection.query(
+                        """
+                        WITH event AS (
+                            INSERT INTO outbox_events (type, payload, merchant_id, livemode)
+                            VALUES (\(SessionEventType.created.rawValue), \(payload)::jsonb, \(merchantId), \(livemode))
+                        )
+                        UPDATE idempotency_keys SET status = 201, body = \(body)
+                        WHERE \(body)::bytea IS NOT NULL AND api_key_id = \(idempotency?.apiKeyId) AND key = \(idempotency?.key)
+                        """, logger: logger)
+                    return session
+                }
+            } catch is OffsetTaken {
+                continue
+            }
+        }
+        throw RequestError(
+            .conflict, code: "amounts_exhausted",
+            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+    }
+
+    static let offsetAttempts = 5
+
+    /// Another creation held one of the amounts first.
+    struct OffsetTaken: Error {}
+
+    /// The amount due is `price + offset` in the session's scale for every option: one read of
+    /// the amounts held near the price, for every option at once, and a free offset drawn at
+    /// random among them.
+    func pickOffset(plan: SessionPlan, on connection: PostgresConnection) async throws -> UInt64 {
+        let allocator = AmountDueAllocator()
+        let options = plan.options
+        let rows = try await connection.query(
+            """
+            SELECT u.i, r.amount
+            FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[], \(options.map(\.payTo))::text[],
+                        \(options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: 1).decimalString })::text[],
+                        \(options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: allocator.maxOffset).decimalString })::text[])
+                 WITH ORDINALITY AS u(network, token_address, pay_to, low, high, i)
+            JOIN reserved_amounts r ON r.network = u.network AND r.token_address = u.token_address AND r.pay_to = u.pay_to
+                 AND r.amount BETWEEN u.low::numeric AND u.high::numeric
+            """, logger: logger)
+        var taken = Set<UInt256>()
+        // Back to the session's scale: the price plus the offset taken.
+        for try await (position, due) in rows.decode((Int, UInt256).self) where (1...options.count).contains(position) {
+            taken.insert(options[position - 1].scale.toSession(due))
+        }
+        var generator = SystemRandomNumberGenerator()
+        for candidate in allocator.candidates(price: plan.priceUnits, taken: taken, using: &generator) {
+            if let offset = (candidate - plan.priceUnits).uint64 { return offset }
+        }
+        throw RequestError(
+            .conflict, code: "amounts_exhausted",
+            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+    }
+
+    /// One statement: the session, the amounts it holds and its options. Throws
+    /// ``OffsetTaken`` when another session holds one of the amounts (the caller's transaction
+    /// is then rolled back).
+    func insert(
+        id: String, merchantId: String, livemode: Bool, plan: SessionPlan, offset: UInt64, clientSecret: String,
+        on connection: PostgresConnection
+    ) async throws -> (createdAt: Timestamp, expiresAt: Timestamp) {
+        let options = plan.options
+        let amounts = options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString }
         let metadataJSON = JSONValue.object(
             JSONObject(members: plan.metadata.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
         ).serialized
-        return try await transaction { connection in
-            try await connection.query(
-                """
+        let rows = try await connection.query(
+            """
+            WITH session AS (
                 INSERT INTO payment_sessions (id, merchant_id, livemode, amount, currency, scale, price_units, offset_units,
                     description, metadata, success_url, cancel_url, client_secret, expires_at)
-                VALUES (\(id), \(merchantId), \(livemode), \(plan.amount), \(plan.currency), \(plan.scale), \(plan.priceUnits), 1,
-                    \(plan.description), \(metadataJSON)::jsonb, \(plan.successURL), \(plan.cancelURL), \(clientSecret),
+                VALUES (\(id), \(merchantId), \(livemode), \(plan.amount), \(plan.currency), \(plan.scale), \(plan.priceUnits),
+                    \(Int64(offset)), \(plan.description), \(metadataJSON)::jsonb, \(plan.successURL), \(plan.cancelURL), \(clientSecret),
                     now() + make_interval(secs => \(plan.expiresIn)))
-                """, logger: logger)
-            let offset = try await allocateOffset(sessionId: id, plan: plan, on: connection)
-            try await connection.query("UPDATE payment_sessions SET offset_units = \(Int64(offset)) WHERE id = \(id)", logger: logger)
-            guard let session = try await load(ids: [id], on: connection).first else {
-                throw StoreError.corruptRow(table: "payment_sessions", reason: "\(id) vanished")
-            }
-            try await writeEvents([(session, [.created])], on: connection)
-            try await idempotency?.store(status: 201, body: Array(json(session).serialized.utf8), on: connection, logger: logger)
-            return session
-        }
-    }
-
-    /// The amount due is `price + offset` in the session's scale for every option; tries the
-    /// free offsets in random order until every option's amount is held for the session
-    /// (`reserved_amounts`, whose primary key decides races), then stores the options.
-    func allocateOffset(sessionId: String, plan: SessionPlan, on connection: PostgresConnection) async throws -> UInt64 {
-        let allocator = AmountDueAllocator()
-        var taken = Set<UInt256>()
-        for option in plan.options {
-            let low = option.amountDue(priceUnits: plan.priceUnits, offset: 1)
-            let high = option.amountDue(priceUnits: plan.priceUnits, offset: allocator.maxOffset)
-            let rows = try await connection.query(
-                """
-                SELECT amount FROM reserved_amounts
-                WHERE network = \(option.network) AND token_address = \(option.tokenAddress) AND pay_to = \(option.payTo)
-                  AND amount BETWEEN \(low) AND \(high)
-                """, logger: logger)
-            // Back to the session's scale: the price plus the offset taken.
-            for try await due in rows.decode(UInt256.self) { taken.insert(option.scale.toSession(due)) }
-        }
-        var generator = SystemRandomNumberGenerator()
-        let options = plan.options
-        for candidate in allocator.candidates(price: plan.priceUnits, taken: taken, using: &generator) {
-            guard let offset = (candidate - plan.priceUnits).uint64 else { continue }
-            let amounts = options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString }
-            let rows = try await connection.query(
-                """
+                RETURNING created_at, expires_at
+            ), held AS (
                 INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
-                SELECT u.network, u.token_address, u.pay_to, u.amount::numeric, \(sessionId), 'amount_due'
+                SELECT u.network, u.token_address, u.pay_to, u.amount::numeric, \(id), 'amount_due'
                 FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[], \(options.map(\.payTo))::text[],
                             \(amounts)::text[]) AS u(network, token_address, pay_to, amount)
                 ON CONFLICT DO NOTHING
-                RETURNING amount
-                """, logger: logger)
-            guard try await rows.decode(UInt256.self).all().count == options.count else {
-                try await connection.query("DELETE FROM reserved_amounts WHERE session_id = \(sessionId)", logger: logger)
-                continue
-            }
-            try await connection.query(
-                """
+                RETURNING 1
+            ), stored_options AS (
                 INSERT INTO session_options (session_id, position, network, chain_id, token, token_address, decimals, pay_to, amount_due,
                     confirmations)
-                SELECT \(sessionId), u.position, u.network, u.chain_id, u.token, u.token_address, u.decimals, u.pay_to, u.amount_due::numeric,
+                SELECT \(id), u.position, u.network, u.chain_id, u.token, u.token_address, u.decimals, u.pay_to, u.amount_due::numeric,
                     u.confirmations
                 FROM unnest(\(options.indices.map { Int32($0) })::int[], \(options.map(\.network))::text[],
                             \(options.map { Int64(clamping: $0.chainId) })::bigint[], \(options.map(\.token))::text[],
                             \(options.map(\.tokenAddress))::text[], \(options.map { Int32($0.decimals) })::int[],
                             \(options.map(\.payTo))::text[], \(amounts)::text[], \(options.map { Int32($0.confirmations) })::int[])
                      AS u(position, network, chain_id, token, token_address, decimals, pay_to, amount_due, confirmations)
-                """, logger: logger)
-            return offset
+            )
+            SELECT created_at, expires_at, (SELECT count(*) FROM held) FROM session
+            """, logger: logger)
+        for try await (createdAt, expiresAt, held) in rows.decode((Timestamp, Timestamp, Int).self) {
+            guard held == options.count else { throw OffsetTaken() }
+            return (createdAt, expiresAt)
         }
-        throw RequestError(
-            .conflict, code: "amounts_exhausted",
-            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+        throw StoreError.corruptRow(table: "payment_sessions", reason: "\(id) was not inserted")
     }
 
     // MARK: Reading

@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// What changed, as the database announces it on the `gateway_changes` channel
-/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 and 0008 when a transaction commits).
+/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 to 0009 when a transaction commits).
 public enum ChangeTopic: Hashable, Sendable {
     /// A session's row or payments changed.
     case session(String)
@@ -12,6 +12,8 @@ public enum ChangeTopic: Hashable, Sendable {
     case outbox
     /// A network's monitor moved its checkpoint (confirmations changed).
     case checkpoint(String)
+    /// API keys, merchants or their addresses changed: cached reads of them are stale.
+    case credentials
     /// A refund on the network is queued for its hot wallet to sign.
     case refunds(String)
 
@@ -21,6 +23,8 @@ public enum ChangeTopic: Hashable, Sendable {
             self = .transfers
         } else if payload == "outbox" {
             self = .outbox
+        } else if payload == "credentials" {
+            self = .credentials
         } else if payload.hasPrefix("session:") {
             self = .session(String(payload.dropFirst(8)))
         } else if payload.hasPrefix("checkpoint:") {
@@ -50,6 +54,9 @@ public actor ChangeHub {
     private var lastNotice: [ChangeTopic: UInt64] = [:]
     /// Bumped when the listener (re)connects: notices may have been missed.
     private var resetAt: UInt64 = 0
+    /// Whether a listener is connected: only then do notices arrive, and only then may reads be
+    /// cached (``CachedReads``).
+    private var listening = false
 
     public init() {}
 
@@ -87,6 +94,17 @@ public actor ChangeHub {
         for (id, waiter) in waiters where waiter.topics.contains(topic) { resume(id) }
     }
 
+    /// The sequence number of the last notice of `topic` (or of the last reconnection, when
+    /// notices may have been missed); nil while no listener is connected.
+    public func lastChange(of topic: ChangeTopic) -> UInt64? {
+        listening ? max(lastNotice[topic] ?? 0, resetAt) : nil
+    }
+
+    func setListening(_ value: Bool) {
+        listening = value
+        publishAll()
+    }
+
     /// Wakes everyone (the listener reconnected and may have missed notices).
     public func publishAll() {
         sequence += 1
@@ -103,13 +121,15 @@ public actor ChangeHub {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notices in
-                        self.publishAll()
+                        self.setListening(true)
                         for try await notice in notices {
                             if let topic = ChangeTopic(payload: notice.payload) { self.publish(topic) }
                         }
                     }
                 }
+                setListening(false)
             } catch {
+                setListening(false)
                 if Task.isCancelled { return }
                 logger.warning("change listener lost its connection; reconnecting", metadata: ["error": "\(describeDatabaseError(error))"])
             }
