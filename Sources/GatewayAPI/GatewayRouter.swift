@@ -4,8 +4,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1` and
-/// the public checkout.
+/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1`, the
+/// public checkout and the customers' refund pages.
 public enum GatewayRouter {
     public static func make(
         stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
@@ -60,7 +60,9 @@ public enum GatewayRouter {
             maxWebhookEndpoints: configuration.maxWebhookEndpoints)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
+        merchantRoutes.registerRefunds(on: v1)
         try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
+        try RefundPageRoutes(refunds: stores.refunds, configuration: configuration, limiter: limiter).register(on: router)
         return router
     }
 }

@@ -39,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @OptionGroup var webhookOptions: WebhookWorkerOptions
+    @OptionGroup var refundOptions: RefundOptions
 
     func run() async throws {
         let logger = makeLogger()
@@ -48,6 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
             do { chains.append(try await Chain.connect(selection)) } catch { throw CLIError(error.description) }
             logger.info("serving network", metadata: ["network": "\(selection.network.name)", "chain_id": "\(selection.network.chainId)"])
         }
+        let wallets = try refundOptions.unlockWallets(networks: chains.map(\.network.name))
+        for wallet in wallets {
+            logger.info("hot wallet unlocked", metadata: ["network": "\(wallet.network)", "address": "\(wallet.address.checksummed)"])
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let databaseConfiguration = try database.configuration()
@@ -56,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         let client = PostgresClient(
             configuration: databaseConfiguration.clientConfiguration(pool: configuration.database), backgroundLogger: logger)
         let app = try GatewayApp(
-            configuration: configuration, client: client, chains: chains, metrics: { registry.emitToBuffer() }, logger: logger)
+            configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: { registry.emitToBuffer() },
+            logger: logger)
         try await app.run()
     }
 
@@ -86,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.lateWindowSeconds = Int64(lateWindow)
         configuration.webhookWorkers = webhookWorkers
         configuration.webhooks = try webhookOptions.configuration()
+        configuration.refunds = try refundOptions.configuration()
 
         let catalog: [String: NetworkConfig]
         do { catalog = try NetworkCatalog.load() } catch { throw CLIError("\(error)") }
