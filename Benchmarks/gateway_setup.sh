@@ -54,7 +54,8 @@ gateway_setup_start() {
   port=$(free_port)
   url="http://127.0.0.1:$port"
   "$gateway" serve --host 127.0.0.1 --port "$port" --devchain-info "$work/devchain.json" --public-url "$url" \
-    --rate-limit 0 --rate-limit-create 0 "$@" >"$work/gateway.log" 2>&1 &
+    --rate-limit 0 --rate-limit-create 0 --rate-limit-merchant 0 --rate-limit-create-merchant 0 --rate-limit-anonymous 0 \
+    --rate-limit-checkout 0 --rate-limit-claims 0 "$@" >"$work/gateway.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
     curl -fsS -o /dev/null "$url/health" 2>/dev/null && break

@@ -186,7 +186,7 @@ def block_to_webhook(gateway: GatewayServer, receiver: WebhookReceiver, paid: Li
     """Seconds from the block that completed each payment's depth (and from the payment's own
     block) to the 2xx of its `payment.completed` (and `payment.confirming`) webhook."""
     arrivals: Dict[tuple, float] = {}
-    for received in receiver.requests():
+    for received in receiver.requests:
         if received.status // 100 != 2:
             continue
         event = json.loads(received.body)
@@ -249,7 +249,7 @@ def main() -> int:
         # The last payments need their depth and their webhooks.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            done = {json.loads(r.body)["data"]["object"]["id"] for r in receiver.requests()
+            done = {json.loads(r.body)["data"]["object"]["id"] for r in receiver.requests
                     if r.status // 100 == 2 and json.loads(r.body)["type"] == "payment.completed"}
             if all(p["session"] in done for p in payer.paid):
                 break
