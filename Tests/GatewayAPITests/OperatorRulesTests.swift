@@ -107,7 +107,7 @@ struct OperatorRulesTests {
     @Test("a JSON log line: time, level, logger, message, then the metadata as fields, on one line")
     func jsonLogLine() {
         let line = JSONLogHandler.line(
-            time: Date(timeIntervalSince1970: 1_764_633_600.123), level: .warning, label: "gateway",
+            time: Date(timeIntervalSince1970: 1_764_633_600.125), level: .warning, label: "gateway",
             message: "poll failed; retrying\nagain",
             metadata: [
                 "request_id": "req_1", "network": "polygon", "message": "shadowed", "failures": .stringConvertible(3),
@@ -115,7 +115,7 @@ struct OperatorRulesTests {
             ])
         #expect(
             line
-                == #"{"time":"2025-12-02T00:00:00.123Z","level":"warning","logger":"gateway","message":"poll failed; retrying\nagain","#
+                == #"{"time":"2025-12-02T00:00:00.125Z","level":"warning","logger":"gateway","message":"poll failed; retrying\nagain","#
                 + #""extra":{"k":"v"},"failures":"3","metadata.message":"shadowed","network":"polygon","providers":["a","b"],"#
                 + #""request_id":"req_1"}"# + "\n")
     }

@@ -23,6 +23,10 @@ public enum MetricCatalog {
     public static let transferStates = ["seen", "confirmed", "removed"]
     /// Session exceptions: paid too little, too much, or after the session ended.
     public static let sessionExceptions = ["partial", "over", "late"]
+    /// Kinds of false answer the provider pool refuses (`ProviderPool.FalseAnswer`).
+    public static let falseAnswerKinds = [
+        "not_in_bloom", "not_in_block", "outside_range", "duplicate", "forged", "bad_receipt", "partial", "far_ahead",
+    ]
     /// HTTP status classes.
     public static let statusClasses = ["2xx", "3xx", "4xx", "5xx"]
 
@@ -145,6 +149,7 @@ public enum MetricCatalog {
             let labels = ["network": network, "provider": provider]
             for family in families where family.labels == ["network", "provider"] { registry.touch(family.name, labels) }
             for outcome in rpcOutcomes { registry.touch("gateway_rpc_requests_total", labels.merging(["outcome": outcome]) { $1 }) }
+            for kind in falseAnswerKinds { registry.touch("gateway_rpc_false_answers_total", labels.merging(["kind": kind]) { $1 }) }
         }
     }
 
