@@ -381,6 +381,7 @@ public actor ProviderPool {
     /// out of sync until it comes back within the lead (rule 11).
     @discardableResult
     public func refreshHeads() async -> UInt64? {
+        headsAskedAt = .now
         let asked = reachable()
         var reports = [Int: UInt64]()
         for (index, result) in await askAll(asked, .blockNumber, parse: RPCParse.blockNumber) {
@@ -404,6 +405,16 @@ public actor ProviderPool {
     }
 
     public var safeHead: UInt64? { heads.safeHead }
+
+    /// When the providers' heads were last asked for (by the monitor, or for an operator).
+    public private(set) var headsAskedAt: ContinuousClock.Instant?
+
+    /// Asks the providers for their heads unless someone did within `age`: a process whose
+    /// monitor runs elsewhere still knows its providers' health when an operator asks.
+    public func refreshHeads(ifOlderThan age: Duration) async {
+        if let asked = headsAskedAt, ContinuousClock.now - asked < age { return }
+        await refreshHeads()
+    }
 
     /// The `finalized` block (rules 5 and 11). Every provider whose breaker allows it is asked
     /// at once. With several providers the pool's finalized height is the second-highest

@@ -175,6 +175,7 @@ public struct GatewayApp: Sendable {
         let databaseUp = await availability.databaseUp
         let reader = OperatorReader(client: client, logger: logger)
         let state = databaseUp ? await reader.read() : nil
+        await refreshStaleHeads(chains)
         var networks: [OperatorSnapshot.Network] = []
         for chain in chains {
             let name = chain.network.name
@@ -184,7 +185,7 @@ public struct GatewayApp: Sendable {
             }
             let providers = await chain.pool.status().map { status in
                 OperatorSnapshot.Provider(
-                    name: status.url, healthy: status.breaker == .closed && !status.outOfSync, breaker: Self.breaker(status.breaker),
+                    name: status.url, healthy: status.healthy, breaker: Self.breaker(status.breaker),
                     outOfSync: status.outOfSync, head: status.head,
                     latencyMilliseconds: status.latencyMs.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e12 ? Int64($0.rounded()) : nil },
                     lastFailure: status.lastFailure)
@@ -200,6 +201,23 @@ public struct GatewayApp: Sendable {
                 up: databaseUp && state != nil, migrated: state?.migrated,
                 failure: databaseUp ? (state == nil ? "the database could not be read" : nil) : await availability.lastFailure),
             networks: networks, webhooks: state?.webhooks, now: now, stallSeconds: stallSeconds)
+    }
+
+    /// Asks the providers of every network whose heads nobody asked for in 15 s (the monitor
+    /// may run in another process), waiting at most 2 s: the asking goes on in its own task, so
+    /// that a slow provider is judged by its own timeout and not by the probe's.
+    static func refreshStaleHeads(_ chains: [Chain]) async {
+        let refresh = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for chain in chains { group.addTask { await chain.pool.refreshHeads(ifOlderThan: .seconds(15)) } }
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await refresh.value }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     static func breaker(_ state: CircuitBreaker.State) -> String {

@@ -81,7 +81,7 @@ public enum MetricCatalog {
             labels: ["network"]),
 
         MetricFamily(
-            "gateway_rpc_healthy_providers", .gauge, "Providers of the network that are healthy: breaker closed and in sync.",
+            "gateway_rpc_healthy_providers", .gauge, "Providers of the network that are healthy: breaker closed, in sync, a head reported.",
             labels: ["network"]),
         MetricFamily(
             "gateway_rpc_provider_up", .gauge, "1 while the provider is healthy (breaker closed, in sync, a head reported), else 0.",

@@ -22,7 +22,7 @@ public struct OperatorSnapshot: Sendable, Hashable {
     public struct Provider: Sendable, Hashable {
         /// The provider's URL with any credentials redacted.
         public var name: String
-        /// Breaker closed and in sync: the pool asks it.
+        /// Breaker closed, in sync, and a head reported: the pool asks it.
         public var healthy: Bool
         /// `closed`, `open` or `half_open`.
         public var breaker: String
@@ -233,7 +233,7 @@ public struct OperatorSnapshot: Sendable, Hashable {
             registry.set("gateway_rpc_healthy_providers", labels, Double(network.healthyProviders))
             for provider in network.providers {
                 let labels = ["network": network.name, "provider": provider.name]
-                registry.set("gateway_rpc_provider_up", labels, provider.healthy && provider.head != nil ? 1 : 0)
+                registry.set("gateway_rpc_provider_up", labels, provider.healthy ? 1 : 0)
                 registry.set("gateway_rpc_provider_breaker_open", labels, provider.breaker == "closed" ? 0 : 1)
                 registry.set("gateway_rpc_provider_out_of_sync", labels, provider.outOfSync ? 1 : 0)
                 if let head = provider.head {
