@@ -20,7 +20,7 @@ SLOTS = [
     ("checkout", "session creation vs pgbench (Benchmarks/checkout_bench.sh)"),
     ("block-to-webhook", "block to webhook latency (Benchmarks/block_to_webhook_bench.sh)"),
     ("load", "mixed load while payments flow (Benchmarks/load_bench.sh, run on its own: 6 minutes)"),
-    ("refunds", "refunds (not written yet)"),
+    ("refunds", "refunds at once vs signing and sending the same transfers (Benchmarks/refund_bench.sh)"),
 ]
 
 

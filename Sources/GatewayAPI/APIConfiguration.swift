@@ -11,9 +11,10 @@ public struct APIConfiguration: Sendable {
     public var merchantCreateRateLimit: Int = 30
     /// `/v1` requests without a valid key, per client address.
     public var anonymousRateLimit: Int = 60
-    /// Public checkout requests (pages, events, claims), per client address.
+    /// Public requests (checkout pages, events, claims, refund pages), per client address.
     public var checkoutRateLimit: Int = 300
-    /// Checkout claims per session, and per client address.
+    /// Checkout claims per session, and per client address; the same for the addresses a
+    /// customer enters on a refund page, per refund.
     public var claimRateLimit: Int = 10
     public var claimClientRateLimit: Int = 30
     /// Open event streams per session, and in all.

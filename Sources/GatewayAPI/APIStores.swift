@@ -8,10 +8,11 @@ public struct APIStores: Sendable {
     public let transfers: TransferStore
     public let idempotency: IdempotencyStore
     public let webhooks: WebhookStore
+    public let refunds: RefundStore
 
     public init(
         merchants: MerchantStore, keys: APIKeyStore, sessions: SessionStore, transfers: TransferStore, idempotency: IdempotencyStore,
-        webhooks: WebhookStore
+        webhooks: WebhookStore, refunds: RefundStore
     ) {
         self.merchants = merchants
         self.keys = keys
@@ -19,5 +20,6 @@ public struct APIStores: Sendable {
         self.transfers = transfers
         self.idempotency = idempotency
         self.webhooks = webhooks
+        self.refunds = refunds
     }
 }

@@ -42,12 +42,7 @@ struct CheckoutRoutes {
             let selected = QueryParameters(request)["option"].flatMap { Int($0) } ?? 0
             let page = CheckoutPage(session: session, merchantName: merchantName, selected: selected)
             let html = template.render(page.context)
-            var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
-            headers[.contentSecurityPolicy] =
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-            headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            return Response(status: .ok, headers: HTMLPageHeaders.fields, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
@@ -56,6 +51,11 @@ struct CheckoutRoutes {
                 var error = APIError(
                     status: .tooManyRequests, type: .rateLimit, code: "too_many_streams",
                     "too many live status streams are open for this checkout (or in all); retry shortly")
+                // Every 429 carries the rate headers the API documents: here the streams a
+                // checkout may hold, none left, and a retry in 10 seconds.
+                error.headers[.rateLimitLimit] = String(configuration.eventStreamsPerSession)
+                error.headers[.rateLimitRemaining] = "0"
+                error.headers[.rateLimitReset] = String(Int64(Date().timeIntervalSince1970) + 10)
                 error.headers[.retryAfter] = "10"
                 throw error
             }
@@ -216,6 +216,8 @@ struct CheckoutPage {
             "is_expired": status == .expired,
             "is_canceled": status == .canceled,
             "is_failed": status == .failed,
+            "is_refunded": status == .refunded,
+            "is_partially_refunded": status == .partiallyRefunded,
             "is_open": status == .pending || status == .confirming,
             "has_late": !session.amountLate.isZero,
             "options": options,

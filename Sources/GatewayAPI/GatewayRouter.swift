@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 
 /// Builds the gateway's router: `/livez`, `/readyz`, `/health`, `/metrics`, `/openapi.json`,
-/// the merchant API under `/v1` and the public checkout.
+/// the merchant API under `/v1`, the public checkout and the customers' refund pages.
 public enum GatewayRouter {
     public static func make(
         stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
@@ -62,7 +62,9 @@ public enum GatewayRouter {
             maxWebhookEndpoints: configuration.maxWebhookEndpoints, metrics: observability?.registry)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
+        merchantRoutes.registerRefunds(on: v1)
         try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
+        try RefundPageRoutes(refunds: stores.refunds, configuration: configuration, limiter: limiter).register(on: router)
         return router
     }
 }

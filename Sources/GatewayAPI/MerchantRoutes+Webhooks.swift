@@ -7,7 +7,7 @@ import WebhookDelivery
 /// `/v1/webhook_endpoints` and `/v1/events`: where a merchant's events go, and what happened
 /// to each delivery.
 extension MerchantRoutes {
-    static let eventTypes = Set(SessionEventType.allCases.map(\.rawValue))
+    static let eventTypes = Set(EventTypes.all)
 
     func registerWebhooks(on v1: RouterGroup<APIContext>) {
         // Endpoints receive every session object: managing them takes the admin scope.

@@ -21,7 +21,9 @@ struct RequestFields {
         } catch {
             // Text Postgres cannot hold is refused here, naming the field that holds it.
             switch error.reason {
-            case .syntax, .tooDeep, .duplicateKey:
+            case .syntax, .tooDeep:
+                throw APIError(status: .badRequest, code: "json_invalid", "\(error); send one JSON object")
+            case .duplicateKey:
                 throw APIError(status: .badRequest, code: "json_invalid", param: error.field, "\(error); send one JSON object")
             case .invalidUTF8, .loneSurrogate, .nulCharacter:
                 throw APIError(status: .badRequest, code: "parameter_invalid", param: error.field, error.description)

@@ -7,8 +7,8 @@ struct Gateway: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "Self-hosted stablecoin payment gateway and chain monitor.",
         subcommands: [
-            ServeCommand.self, MerchantCommand.self, APIKeyCommand.self, WebhookCommand.self, EthCommand.self, KeystoreCommand.self,
-            ChainCommand.self,
+            ServeCommand.self, MerchantCommand.self, APIKeyCommand.self, WebhookCommand.self, WalletCommand.self, EthCommand.self,
+            KeystoreCommand.self, ChainCommand.self,
             MigrateCommand.self, MonitorCommand.self, ScanCommand.self, StatusCommand.self,
         ]
     )

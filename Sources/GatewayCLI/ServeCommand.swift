@@ -40,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @OptionGroup var webhookOptions: WebhookWorkerOptions
     @OptionGroup var logOptions: LogOptions
+    @OptionGroup var refundOptions: RefundOptions
 
     func run() async throws {
         logOptions.bootstrap()
@@ -50,6 +51,10 @@ struct ServeCommand: AsyncParsableCommand {
             do { chains.append(try await Chain.connect(selection)) } catch { throw CLIError(error.description) }
             logger.info("serving network", metadata: ["network": "\(selection.network.name)", "chain_id": "\(selection.network.chainId)"])
         }
+        let wallets = try refundOptions.unlockWallets(networks: chains.map(\.network.name))
+        for wallet in wallets {
+            logger.info("hot wallet unlocked", metadata: ["network": "\(wallet.network)", "address": "\(wallet.address.checksummed)"])
+        }
         // The monitor, the providers and the webhook workers report through swift-metrics into the registry /metrics renders.
         let registry = MetricsRegistry(families: MetricCatalog.families)
         MetricsSystem.bootstrap(RegistryMetricsFactory(registry: registry))
@@ -59,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
         let client = PostgresClient(
             configuration: databaseConfiguration.clientConfiguration(pool: configuration.database), backgroundLogger: logger)
         let app = try GatewayApp(
-            configuration: configuration, client: client, chains: chains, metrics: registry, logger: logger)
+            configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: registry,
+            logger: logger)
         try await app.run()
     }
 
@@ -90,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.webhookWorkers = webhookWorkers
         configuration.webhooks = try webhookOptions.configuration()
         configuration.operatorToken = ProcessInfo.processInfo.environment["GATEWAY_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.refunds = try refundOptions.configuration()
 
         let catalog: [String: NetworkConfig]
         do { catalog = try NetworkCatalog.load() } catch { throw CLIError("\(error)") }

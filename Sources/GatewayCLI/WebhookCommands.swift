@@ -68,7 +68,7 @@ struct WebhookCommand: AsyncParsableCommand {
                 try await WebhookTarget.check(url, livemode: mode.livemode, allowPrivate: allowPrivate)
             } catch { throw CLIError("--url: \(error)") }
             let types = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let known = Set(SessionEventType.allCases.map(\.rawValue))
+            let known = Set(EventTypes.all)
             for type in types where type != "*" && !known.contains(type) { throw CLIError("--events: '\(type)' is not an event type") }
             try await database.withStore { client, _ in
                 let (endpoint, secret) = try await WebhookStore(client: client).createEndpoint(

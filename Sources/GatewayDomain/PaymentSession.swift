@@ -149,6 +149,8 @@ public struct PaymentSession: Sendable, Hashable {
     public let payments: [Payment]
     /// Transactions the checkout page reported for this session.
     public let claims: [CheckoutClaim]
+    /// Returned by succeeded refunds, at the session's scale.
+    public let amountRefunded: UInt256
     /// The amounts this session holds (its amounts due while reserved, and its remainder).
     public let reservations: [AmountReservation]
 
@@ -156,7 +158,8 @@ public struct PaymentSession: Sendable, Hashable {
         id: String, merchantId: String, livemode: Bool, status: SessionStatus, statusReason: String?, amount: String, currency: String,
         scale: Int, priceUnits: UInt256, offsetUnits: UInt64, description: String?, metadata: [(String, String)], successURL: String?,
         cancelURL: String?, clientSecret: String, expiresAt: Timestamp, timeline: SessionTimeline, createdAt: Timestamp,
-        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim], reservations: [AmountReservation] = []
+        options: [PaymentOption], payments: [Payment], claims: [CheckoutClaim], amountRefunded: UInt256 = .zero,
+        reservations: [AmountReservation] = []
     ) {
         self.id = id
         self.merchantId = merchantId
@@ -179,6 +182,7 @@ public struct PaymentSession: Sendable, Hashable {
         self.options = options
         self.payments = payments
         self.claims = claims
+        self.amountRefunded = amountRefunded
         self.reservations = reservations
     }
 
@@ -203,7 +207,7 @@ public struct PaymentSession: Sendable, Hashable {
         PaymentSessionState(
             amountDue: amountDueUnits, status: status,
             payments: payments.map { SessionPayment(key: $0.key, amount: $0.credited, state: $0.transfer.state, late: $0.late) },
-            reason: statusReason, expiresAt: expiresAt)
+            reason: statusReason, amountRefunded: amountRefunded, expiresAt: expiresAt)
     }
 
     public func format(_ units: UInt256) -> String { AmountText.format(units, scale: scale) }
@@ -265,6 +269,7 @@ public struct PaymentSession: Sendable, Hashable {
             currency: currency, scale: scale, priceUnits: priceUnits, offsetUnits: offsetUnits, description: description,
             metadata: metadata, successURL: successURL, cancelURL: cancelURL, clientSecret: clientSecret, expiresAt: expiresAt,
             timeline: timeline.after(previous: status, status: state.status, now: now, lateWindowSeconds: lateWindowSeconds),
-            createdAt: createdAt, options: options, payments: payments, claims: claims ?? self.claims, reservations: reservations)
+            createdAt: createdAt, options: options, payments: payments, claims: claims ?? self.claims,
+            amountRefunded: state.amountRefunded, reservations: reservations)
     }
 }

@@ -59,6 +59,8 @@ public enum SessionEventType: String, Sendable, Hashable, CaseIterable {
     case reorged = "payment.reorged"
     case canceled = "payment.canceled"
     case failed = "payment.failed"
+    case partiallyRefunded = "payment.partially_refunded"
+    case refunded = "payment.refunded"
 }
 
 /// What happened to a session.
@@ -71,6 +73,9 @@ public enum SessionInput: Sendable, Hashable {
     case expire
     case cancel
     case fail(reason: String)
+    /// Refunds of the session became final; `total` is all its succeeded refunds, at the
+    /// session's scale.
+    case refunded(total: UInt256)
 }
 
 /// Why an input was refused. Nothing changes when an input is refused.
@@ -108,6 +113,8 @@ public struct PaymentSessionState: Sendable, Hashable {
     public private(set) var payments: [SessionPayment] = []
     /// Why the session last moved back, or failed.
     public private(set) var reason: String?
+    /// Refunded by succeeded refunds, at the session's scale.
+    public private(set) var amountRefunded: UInt256 = .zero
     /// Payments mined after this are late.
     public let expiresAt: Timestamp?
 
@@ -117,12 +124,17 @@ public struct PaymentSessionState: Sendable, Hashable {
         self.expiresAt = expiresAt
     }
 
-    /// A session as stored: its status, payments and reason, to apply the next input to.
-    public init(amountDue: UInt256, status: SessionStatus, payments: [SessionPayment], reason: String?, expiresAt: Timestamp? = nil) {
+    /// A session as stored: its status, payments, reason and refunded amount, to apply the next
+    /// input to.
+    public init(
+        amountDue: UInt256, status: SessionStatus, payments: [SessionPayment], reason: String?, amountRefunded: UInt256 = .zero,
+        expiresAt: Timestamp? = nil
+    ) {
         self.init(amountDue: amountDue, expiresAt: expiresAt)
         self.status = status
         self.payments = payments
         self.reason = reason
+        self.amountRefunded = amountRefunded
     }
 
     /// Whether a payment mined at `minedAt` is late for this session in its current status.
@@ -140,6 +152,8 @@ public struct PaymentSessionState: Sendable, Hashable {
     public var overpaid: UInt256 { amountReceived > amountDue ? amountReceived - amountDue : .zero }
     public var underpaid: UInt256 { amountReceived < amountDue ? amountDue - amountReceived : .zero }
     public var latePayments: [SessionPayment] { payments.filter { $0.late && $0.state != .removed } }
+    /// Everything confirmed, on time and late: what a full refund returns.
+    public var amountConfirmedWithLate: UInt256 { sum { $0.state == .confirmed } }
 
     private func sum(_ include: (SessionPayment) -> Bool) -> UInt256 {
         payments.filter(include).reduce(UInt256.zero) { $0 + $1.amount }
@@ -192,6 +206,14 @@ public struct PaymentSessionState: Sendable, Hashable {
             status = .failed
             reason = why
             return [.failed]
+        case .refunded(let total):
+            guard total > amountRefunded else { return [] }
+            amountRefunded = total
+            let full = total >= amountConfirmedWithLate
+            // A completed session shows its refunds in its status; any other keeps its status
+            // (an expired session refunding a late payment stays expired) and says so by event.
+            if status == .completed || status.isRefunded { status = full ? .refunded : .partiallyRefunded }
+            return [full ? .refunded : .partiallyRefunded]
         }
     }
 

@@ -22,6 +22,7 @@ public enum ResourceJSON {
                 "amount_remaining": .string(session.format(remaining)),
                 "amount_overpaid": .string(session.format(state.overpaid)),
                 "amount_late": .string(session.format(session.amountLate)),
+                "amount_refunded": .string(session.format(session.amountRefunded)),
                 "description": .string(session.description),
                 "metadata": .object(metadata),
                 "status_reason": .string(session.statusReason),

@@ -14,6 +14,9 @@ extension SessionStatus {
 
     /// Statuses whose payments the state machine settles (recomputes the status from).
     var settlesPayments: Bool { isOpen || self == .completed }
+
+    /// A completed session some of whose payment went back.
+    public var isRefunded: Bool { self == .refunded || self == .partiallyRefunded }
 }
 
 /// When a session was completed and until when it is still monitored (its options stay
@@ -30,8 +33,13 @@ public struct SessionTimeline: Sendable, Hashable {
 
     /// The timeline after a change from `previous` (with this timeline) to `status`, at `now`.
     public func after(previous: SessionStatus, status: SessionStatus, now: Timestamp, lateWindowSeconds: Int64) -> SessionTimeline {
-        let completed: Timestamp? =
-            status == .completed ? (previous == .completed ? completedAt ?? now : now) : nil
+        let completed: Timestamp?
+        switch status {
+        case .completed: completed = previous == .completed ? completedAt ?? now : now
+        // Refunds follow completion: the session stays completed at the time it was.
+        case .partiallyRefunded, .refunded: completed = completedAt ?? now
+        default: completed = nil
+        }
         let monitor: Timestamp?
         if status.isOpen {
             monitor = nil

@@ -21,6 +21,8 @@ public struct GatewayApp: Sendable {
     public let monitorStore: PostgresMonitorStore
     public let matcher: SessionMatcher
     public let clock: SessionClock
+    /// One refund sender per network with an unlocked hot wallet.
+    public let senders: [RefundSender]
     /// Change notices from the database, for everyone who waits on them.
     public let changes: ChangeHub
     /// Whether the database answers (a probe keeps it current while the app runs).
@@ -35,11 +37,12 @@ public struct GatewayApp: Sendable {
     let logger: Logger
 
     /// Builds the gateway on `client` (which the caller's service group or task runs) for
-    /// `chains`. `metrics` is the registry `/metrics` renders (by default a fresh one with the
-    /// gateway's families; `gateway serve` passes the one swift-metrics reports into).
+    /// `chains`, signing refunds with `hotWallets` (one per network at most). `metrics` is the
+    /// registry `/metrics` renders (by default a fresh one with the gateway's families;
+    /// `gateway serve` passes the one swift-metrics reports into).
     public init(
-        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], metrics: MetricsRegistry? = nil,
-        logger: Logger
+        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], hotWallets: [HotWallet] = [],
+        metrics: MetricsRegistry? = nil, logger: Logger
     ) throws {
         self.configuration = configuration
         self.client = client
@@ -47,22 +50,35 @@ public struct GatewayApp: Sendable {
         self.logger = logger
         let payable = chains.map { Self.payable($0) }
         let changes = ChangeHub()
+        let sessions = SessionStore(
+            client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
+            lateWindowSeconds: configuration.lateWindowSeconds, logger: logger)
+        let wallets = Dictionary(hotWallets.map { ($0.network, $0) }, uniquingKeysWith: { first, _ in first })
+        let refunds = RefundStore(
+            client: client, sessions: sessions, limits: configuration.refunds.limits, hotWallets: wallets.mapValues(\.address),
+            logger: logger)
         // Keys and merchants are read on every request: kept while the change feed says
         // nothing changed (CachedReads).
         stores = APIStores(
             merchants: MerchantStore(client: client, logger: logger, cache: CachedReads(hub: changes)),
             keys: APIKeyStore(client: client, logger: logger, cache: CachedReads(hub: changes)),
-            sessions: SessionStore(
-                client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
-                lateWindowSeconds: configuration.lateWindowSeconds, logger: logger),
-            transfers: TransferStore(client: client, networks: payable, logger: logger),
-            idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger))
+            sessions: sessions, transfers: TransferStore(client: client, networks: payable, logger: logger),
+            idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger),
+            refunds: refunds)
         monitorStore = PostgresMonitorStore(client: client, logger: logger)
         let availability = Availability()
         self.changes = changes
         self.availability = availability
         let registry = metrics ?? MetricsRegistry(families: MetricCatalog.families)
         self.metrics = registry
+        let monitorStore = self.monitorStore
+        senders = chains.compactMap { chain in
+            wallets[chain.network.name].map { wallet in
+                RefundSender(
+                    chain: chain, wallet: wallet, refunds: refunds, balances: monitorStore, configuration: configuration.refunds,
+                    client: client, retryDelay: configuration.monitorRetryDelay, changes: changes, logger: logger)
+            }
+        }
         matcher = SessionMatcher(
             sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
             metrics: registry, logger: logger)
@@ -134,6 +150,7 @@ public struct GatewayApp: Sendable {
         }
         services.append(matcher)
         services.append(clock)
+        services += senders as [any Service]
         for _ in 0..<configuration.webhookWorkers {
             services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, changes: changes, logger: logger))
         }

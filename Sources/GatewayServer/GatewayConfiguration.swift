@@ -31,6 +31,8 @@ public struct GatewayConfiguration: Sendable {
     public var monitorRetryDelay: Duration = .seconds(5)
     /// The networks to serve, each with its providers.
     public var networks: [NetworkSelection] = []
+    /// Refund limits, fee rules per network and the senders' pace.
+    public var refunds = RefundConfiguration()
     /// The database pool: size, connect timeout, statement, lock and idle-in-transaction timeouts.
     public var database = DatabasePoolSettings()
     /// How often the database is probed, and how long a probe may take before the API answers

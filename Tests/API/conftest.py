@@ -21,7 +21,8 @@ GENEROUS_LIMITS = ["--rate-limit", "1000000", "--rate-limit-create", "1000000"]
 
 @pytest.fixture(scope="package")
 def gateway(tmp_path_factory: pytest.TempPathFactory):
-    server = GatewayServer(tmp_path_factory.mktemp("gateway"), extra_args=GENEROUS_LIMITS)
+    # With a funded hot wallet, so that refunds run to the end (test_refunds.py).
+    server = GatewayServer(tmp_path_factory.mktemp("gateway"), extra_args=GENEROUS_LIMITS, hot_wallet=True)
     yield server
     assert server.stop() == 0, server.log_path.read_text()[-4000:]
 

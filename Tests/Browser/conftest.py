@@ -53,7 +53,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory):
     for name in ("GATEWAY_BIN", "DATABASE_URL"):
         if not os.environ.get(name):
             pytest.fail(f"{name} is not set: the browser tests need the built gateway and the private PostgreSQL")
-    server = GatewayServer(tmp_path_factory.mktemp("gateway"))
+    # With a funded hot wallet, so that the refund page's refunds go all the way.
+    server = GatewayServer(tmp_path_factory.mktemp("gateway"), hot_wallet=True)
     yield server
     server.stop()
 

@@ -39,9 +39,14 @@ final class CheckoutFixture: @unchecked Sendable {
     var sessions: SessionStore { app.stores.sessions }
     var matcher: SessionMatcher { app.matcher }
 
-    init(confirmations: Int = 2, configuration: APIConfiguration? = nil, lateWindowSeconds: Int = 86_400) async throws {
+    /// With `hotWallet`, the devnet's refunds are signed with that key (`refunds` holds the
+    /// limits and fee rules); `chainArguments` go to the devchain.
+    init(
+        confirmations: Int = 2, configuration: APIConfiguration? = nil, lateWindowSeconds: Int = 86_400, hotWallet: PrivateKey? = nil,
+        refunds: RefundConfiguration = RefundConfiguration(), chainArguments: [String] = []
+    ) async throws {
         self.confirmations = confirmations
-        chain = try await Devchain()
+        chain = try await Devchain(arguments: chainArguments)
         client = try await TestDatabase.client(prefix: "checkout_test")
 
         let catalog = try NetworkCatalog.load(directory: Paths.repositoryRoot.appendingPathComponent("Networks"))
@@ -69,7 +74,10 @@ final class CheckoutFixture: @unchecked Sendable {
         // what these tests check.
         gateway.api.requestTimeout = .seconds(120)
         gateway.operatorToken = Self.operatorToken
-        app = try GatewayApp(configuration: gateway, client: client, chains: [devnetChain, liveChain], logger: Self.logger)
+        gateway.refunds = refunds
+        app = try GatewayApp(
+            configuration: gateway, client: client, chains: [devnetChain, liveChain],
+            hotWallets: hotWallet.map { [HotWallet(network: "devnet", key: $0)] } ?? [], logger: Self.logger)
         monitor = app.makeMonitor(devnetChain)
 
         merchant = try await app.stores.merchants.create(

@@ -24,7 +24,7 @@ import Testing
                 #expect(
                     first.applied.map(\.name) == [
                         "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
-                        "0007_change_notices", "0008_credential_notices",
+                        "0006_refunds", "0007_change_notices", "0008_credential_notices", "0009_refund_notices",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 
@@ -37,11 +37,11 @@ import Testing
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 #expect(
                     tables == [
-                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "idempotency_keys", "merchant_addresses",
-                        "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases", "outbox_events",
-                        "payment_sessions", "reserved_amounts", "schema_migrations", "session_options", "session_payments",
-                        "transfer_changes", "watch_generations", "watched_addresses", "webhook_attempts", "webhook_deliveries",
-                        "webhook_endpoints",
+                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "hot_wallet_nonces", "idempotency_keys",
+                        "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases",
+                        "outbox_events", "payment_sessions", "refund_attempts", "refunds", "reserved_amounts", "schema_migrations",
+                        "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
+                        "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
                     ])
 
                 // Running again is a no-op.

@@ -59,34 +59,46 @@ OPERATOR_TOKEN = "op_" + secrets.token_hex(16)
 class GatewayServer:
     """Starts everything in `tmp`; `stop()` ends the server and the devchain."""
 
-    def __init__(self, tmp: Path, block_time: str = "1", extra_args: Optional[list] = None) -> None:
+    def __init__(self, tmp: Path, block_time: str = "1", extra_args: Optional[list] = None, hot_wallet: bool = False,
+                 chain_args: Optional[list] = None) -> None:
         self.binary = os.environ["GATEWAY_BIN"]
         server_url = os.environ["DATABASE_URL"]
         self.database = "api_test_" + secrets.token_hex(6)
         psql(server_url, f"CREATE DATABASE {self.database}")
         self.database_url = server_url.rsplit("/", 1)[0] + "/" + self.database
         self.env = dict(os.environ, DATABASE_URL=self.database_url, GATEWAY_OPERATOR_TOKEN=OPERATOR_TOKEN)
-        self.chain = Devchain(tmp, "--block-time", block_time)
+        self.chain = Devchain(tmp, "--block-time", block_time, *(chain_args or []))
         self.run_cli("migrate")
         self.merchant = self.run_cli("merchant", "create", "--name", "Demo Shop", "--receive-address", f"devnet:{MERCHANT_ADDRESS}")
         key = self.run_cli(
             "api-key", "create", "--merchant", self.merchant["id"], "--mode", "test", "--scopes", "read,write,refund,admin"
         )
         self.api_key = key["secret"]
+        self.extra_args = list(extra_args or [])
+        # A funded devnet hot wallet that signs refunds (refund_helpers.HotWallet).
+        self.wallet = None
+        if hot_wallet:
+            from refund_helpers import HotWallet, fund
+
+            self.wallet = HotWallet(self.binary, self.env, tmp)
+            fund(self.chain, self.wallet.address)
+            self.extra_args += self.wallet.serve_args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "gateway.log"
         self.log = open(self.log_path, "w")
-        self.extra_args = list(extra_args or [])
         self.start()
 
-    def start(self) -> None:
-        """Starts `gateway serve` (again) and waits for it to answer."""
+    def start(self, env: Optional[dict] = None, wait: bool = True) -> None:
+        """Starts `gateway serve` (again) on the same database, chain and port and waits for it to
+        answer (unless `wait` is false); `env` adds variables."""
         self.process = subprocess.Popen(
             [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--devchain-info", str(self.chain.info_path),
              "--public-url", self.url, *NO_LIMITS, "--skip-migrations", *self.extra_args],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(self.env, **(env or {})), stdout=self.log, stderr=subprocess.STDOUT,
         )
+        if not wait:
+            return
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -101,7 +113,8 @@ class GatewayServer:
 
     def kill(self) -> None:
         """SIGKILL: the process dies wherever it is, as in a crash."""
-        self.process.kill()
+        if self.process.poll() is None:
+            self.process.kill()
         self.process.wait()
 
     def run_cli(self, *args: str) -> Any:

@@ -11,7 +11,7 @@
 
   const TRANSFER_SELECTOR = 'a9059cbb'; // transfer(address,uint256)
   const UINT256_LIMIT = 1n << 256n;
-  const TERMINAL = new Set(['completed', 'expired', 'canceled', 'failed']);
+  const TERMINAL = new Set(['completed', 'expired', 'canceled', 'failed', 'partially_refunded', 'refunded']);
   const REDIRECT_DELAY_MS = 3000;
   const RECONNECT_DELAY_MS = 5000;
 
@@ -23,6 +23,8 @@
     expired: 'Expired',
     canceled: 'Canceled',
     failed: 'Failed',
+    partially_refunded: 'Partly refunded',
+    refunded: 'Refunded',
   };
   const DETAILS = {
     pending: 'Send the exact amount below before the payment request expires.',
@@ -32,6 +34,8 @@
     expired: 'This payment request has expired. Do not send funds to it.',
     canceled: 'This payment request was canceled by the merchant. Do not send funds to it.',
     failed: 'This payment could not be completed. Contact the merchant.',
+    partially_refunded: 'Your payment is complete; the merchant refunded part of it.',
+    refunded: 'The merchant refunded this payment.',
   };
   const PAYMENT_STATES = { seen: 'received', confirmed: 'confirmed', removed: 'dropped by a chain reorganization' };
 

@@ -205,7 +205,7 @@ enum SessionRows {
     static let columns = """
         s.id, s.merchant_id, s.livemode, s.status, s.status_reason, s.amount, s.currency, s.scale, s.price_units, s.offset_units,
         s.description, s.metadata::text, s.success_url, s.cancel_url, s.client_secret, s.expires_at, s.completed_at, s.monitor_until,
-        s.created_at,
+        s.created_at, s.amount_refunded,
         (SELECT coalesce(jsonb_agg(\(OptionRow.json) ORDER BY o.position), '[]') FROM session_options o WHERE o.session_id = s.id),
         (SELECT coalesce(jsonb_agg(\(PaymentRow.json) ORDER BY p.created_at, t.id), '[]')
            FROM session_payments p JOIN chain_transfers t ON t.id = p.transfer_id WHERE p.session_id = s.id),
@@ -227,12 +227,12 @@ enum SessionRows {
         let table = "payment_sessions"
         let (
             id, merchantId, livemode, statusText, reason, amount, currency, scale, priceUnits, offsetUnits, description, metadataText,
-            successURL, cancelURL, clientSecret, expiresAt, completedAt, monitorUntil, createdAt, optionRows, paymentRows, claimRows,
-            reservationRows
+            successURL, cancelURL, clientSecret, expiresAt, completedAt, monitorUntil, createdAt, amountRefunded, optionRows, paymentRows,
+            claimRows, reservationRows
         ) = try row.decode(
             (
                 String, String, Bool, String, String?, String, String, Int32, UInt256, Int32, String?, String, String?, String?, String,
-                Timestamp, Timestamp?, Timestamp?, Timestamp, JSONRows<OptionRow>, JSONRows<PaymentRow>, JSONRows<ClaimRow>,
+                Timestamp, Timestamp?, Timestamp?, Timestamp, UInt256, JSONRows<OptionRow>, JSONRows<PaymentRow>, JSONRows<ClaimRow>,
                 JSONRows<ReservationRow>
             ).self)
         guard let status = SessionStatus(rawValue: statusText) else {
@@ -256,6 +256,6 @@ enum SessionRows {
             description: description, metadata: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             successURL: successURL, cancelURL: cancelURL, clientSecret: clientSecret, expiresAt: expiresAt,
             timeline: SessionTimeline(completedAt: completedAt, monitorUntil: monitorUntil), createdAt: createdAt, options: options,
-            payments: payments, claims: claims, reservations: reservations)
+            payments: payments, claims: claims, amountRefunded: amountRefunded, reservations: reservations)
     }
 }

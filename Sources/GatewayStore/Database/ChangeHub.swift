@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// What changed, as the database announces it on the `gateway_changes` channel
-/// (`LISTEN/NOTIFY`, sent by the triggers of migration 0007 when a transaction commits).
+/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 to 0009 when a transaction commits).
 public enum ChangeTopic: Hashable, Sendable {
     /// A session's row or payments changed.
     case session(String)
@@ -14,6 +14,8 @@ public enum ChangeTopic: Hashable, Sendable {
     case checkpoint(String)
     /// API keys, merchants or their addresses changed: cached reads of them are stale.
     case credentials
+    /// A refund on the network is queued for its hot wallet to sign.
+    case refunds(String)
 
     /// The topic a notification's payload names.
     init?(payload: String) {
@@ -27,6 +29,8 @@ public enum ChangeTopic: Hashable, Sendable {
             self = .session(String(payload.dropFirst(8)))
         } else if payload.hasPrefix("checkpoint:") {
             self = .checkpoint(String(payload.dropFirst(11)))
+        } else if payload.hasPrefix("refunds:") {
+            self = .refunds(String(payload.dropFirst(8)))
         } else {
             return nil
         }

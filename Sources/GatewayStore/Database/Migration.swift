@@ -48,8 +48,10 @@ public struct Migration: Sendable, Hashable, CustomStringConvertible {
             ("0003_webhooks.sql", PackageResources._003_webhooks_sql),
             ("0004_transfer_changes.sql", PackageResources._004_transfer_changes_sql),
             ("0005_payment_integrity.sql", PackageResources._005_payment_integrity_sql),
+            ("0006_refunds.sql", PackageResources._006_refunds_sql),
             ("0007_change_notices.sql", PackageResources._007_change_notices_sql),
             ("0008_credential_notices.sql", PackageResources._008_credential_notices_sql),
+            ("0009_refund_notices.sql", PackageResources._009_refund_notices_sql),
         ]
         do {
             return try files.map { name, bytes throws(MigrationError) in

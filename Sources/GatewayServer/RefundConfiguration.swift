@@ -1,0 +1,40 @@
+import EthereumCore
+import GatewayDomain
+
+/// How `gateway serve` runs refunds, with the defaults it documents.
+public struct RefundConfiguration: Sendable {
+    /// Per refund 10,000, per merchant 50,000 and per hot wallet 100,000 in any 24 hours, approval
+    /// above 1,000 (token units; USD stablecoins 1:1).
+    public var limits = RefundLimits.defaults
+    /// Fee rules per network; a network not listed uses ``RefundFeePolicy/defaults(network:)``.
+    public var feePolicies: [String: RefundFeePolicy] = [:]
+    /// How often each hot wallet's sender looks at its refunds and transactions.
+    public var senderInterval: Duration = .seconds(1)
+    /// The most refunds one pass signs.
+    public var batchSize = 200
+    /// Passes in which the chain counts a nonce as used while no attempt of ours has a receipt,
+    /// before its refund waits for an operator (`nonce_conflict`).
+    public var unexplainedRounds = 30
+    /// How often the hot wallets' balances are stored for operators (`address_balances`).
+    public var balanceInterval: Duration = .seconds(15)
+
+    public init() {}
+
+    public func feePolicy(network: String) -> RefundFeePolicy {
+        feePolicies[network] ?? RefundFeePolicy.defaults(network: network)
+    }
+}
+
+/// A hot wallet unlocked at start-up: the key that signs one network's refunds. Its key never
+/// prints (``PrivateKey`` redacts itself) and is never stored.
+public struct HotWallet: Sendable {
+    public let network: String
+    public let key: PrivateKey
+
+    public init(network: String, key: PrivateKey) {
+        self.network = network
+        self.key = key
+    }
+
+    public var address: Address { key.address }
+}
