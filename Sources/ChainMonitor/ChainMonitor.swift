@@ -158,7 +158,6 @@ public actor ChainMonitor {
         try await refreshWatchList()
         guard let head = await pool.refreshHeads() else { throw MonitorError.noHead(name) }
         report.head = head
-        Gauge(label: "monitor_head", dimensions: [("network", name)]).record(Int64(clamping: head))
 
         // A longer new chain shows itself by the next block's parent hash; a chain that is not
         // longer than ours is caught by comparing the block at the head's height.
@@ -200,8 +199,8 @@ public actor ChainMonitor {
             switch try await processBlock(next) {
             case .processed:
                 report.blocksProcessed += 1
-                Counter(label: "monitor_blocks_processed_total", dimensions: [("network", name)]).increment()
-                Recorder(label: "monitor_rpc_calls_per_block", dimensions: [("network", name)]).record(await pool.callCount - calls)
+                Counter(label: "gateway_monitor_blocks_processed_total", dimensions: [("network", name)]).increment()
+                Recorder(label: "gateway_monitor_rpc_calls_per_block", dimensions: [("network", name)]).record(await pool.callCount - calls)
                 next += 1
             case .reorged:
                 report.reorgs += 1
@@ -212,7 +211,7 @@ public actor ChainMonitor {
         }
         report.tip = window.tip?.number
         if let tip = window.tip?.number {
-            Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, tip)))
+            Gauge(label: "gateway_monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, tip)))
             try await updateConfirmations(tip: tip)
         }
         try await refreshBalancesIfDue(head: head)
@@ -280,8 +279,8 @@ public actor ChainMonitor {
                 let depth = oldTip - ours.number
                 logger.warning(
                     "reorg", metadata: ["network": "\(name)", "ancestor": "\(ours)", "depth": "\(depth)", "removed": "\(removed.count)"])
-                Counter(label: "monitor_reorgs_total", dimensions: [("network", name)]).increment()
-                Recorder(label: "monitor_reorg_depth", dimensions: [("network", name)]).record(Int64(clamping: depth))
+                Counter(label: "gateway_monitor_reorgs_total", dimensions: [("network", name)]).increment()
+                Recorder(label: "gateway_monitor_reorg_depth_blocks", dimensions: [("network", name)]).record(Int64(clamping: depth))
                 for row in removed {
                     lastReportedConfirmations[row.id] = nil
                     publish(.removed, row.transfer, confirmations: 0)
@@ -295,7 +294,7 @@ public actor ChainMonitor {
 
     /// Persists the halt, then stops.
     func haltDeepReorg() async throws -> Never {
-        Counter(label: "monitor_deep_reorgs_total", dimensions: [("network", name)]).increment()
+        Counter(label: "gateway_monitor_deep_reorgs_total", dimensions: [("network", name)]).increment()
         let error = MonitorError.reorgDeeperThanWindow(network: name, window: configuration.windowSize)
         try await store.halt(network: name, reason: error.description)
         throw error
@@ -324,7 +323,7 @@ public actor ChainMonitor {
         logger.info(
             "catching up",
             metadata: ["network": "\(name)", "from": "\(from)", "to": "\(to)", "head": "\(head)", "transfers": "\(stored.count)"])
-        Gauge(label: "monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, to)))
+        Gauge(label: "gateway_monitor_lag_blocks", dimensions: [("network", name)]).record(Int64(clamping: head &- min(head, to)))
         for row in stored {
             publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
         }
@@ -372,7 +371,7 @@ public actor ChainMonitor {
             finalized = try await pool.finalizedBlock()?.number
             if let finalized { finality.record(finalized, at: .now) }
             let stalled = finality.isStalled(now: .now, limit: configuration.finalityStallLimit)
-            Gauge(label: "monitor_finalized_stalled", dimensions: [("network", name)]).record(stalled ? 1 : 0)
+            Gauge(label: "gateway_monitor_finalized_stalled", dimensions: [("network", name)]).record(stalled ? 1 : 0)
             if stalled {
                 logger.error(
                     "finalized block is not advancing",
@@ -408,7 +407,7 @@ public actor ChainMonitor {
 
     func publish(_ kind: MonitorEvent.Kind, _ transfer: ObservedTransfer, confirmations: Int) {
         if kind != .confirming {
-            Counter(label: "monitor_transfers_total", dimensions: [("network", name), ("state", kind.rawValue)]).increment()
+            Counter(label: "gateway_monitor_transfers_total", dimensions: [("network", name), ("state", kind.rawValue)]).increment()
         }
         continuation?.yield(
             MonitorEvent(kind: kind, network: name, transfer: transfer, confirmations: confirmations, required: configuration.policy.depth))
@@ -436,7 +435,7 @@ public actor ChainMonitor {
         let (current, addresses) = try await store.watchedAddresses(network: name)
         watched = addresses
         watchGeneration = current
-        Gauge(label: "monitor_watched_addresses", dimensions: [("network", name)]).record(addresses.count)
+        Gauge(label: "gateway_monitor_watched_addresses", dimensions: [("network", name)]).record(addresses.count)
     }
 
     // MARK: Balances

@@ -88,6 +88,9 @@ public actor ProviderPool {
 
     /// The number of providers configured.
     public nonisolated let providerCount: Int
+    /// Each provider's URL with any credentials redacted, in configuration order: the
+    /// `provider` label of the metrics.
+    public nonisolated let providerNames: [String]
 
     /// True when the pool has a single provider and so believes it fully: its logs, heads and
     /// finalized block are not cross-checked against anyone. The gateway says so at start-up
@@ -99,6 +102,7 @@ public actor ProviderPool {
         self.network = network
         self.configuration = configuration
         self.providerCount = clients.count
+        self.providerNames = clients.map(\.transport.displayURL)
         self.members = clients.map {
             Member(client: $0, breaker: CircuitBreaker(threshold: configuration.breakerThreshold, openFor: configuration.breakerOpenFor))
         }
@@ -137,15 +141,15 @@ public actor ProviderPool {
         let client = members[index].client
         callCount += 1
         let started = ContinuousClock.now
-        let dimensions = [("network", network), ("provider", client.transport.displayURL), ("method", call.method)]
+        let dimensions = [("network", network), ("provider", client.transport.displayURL)]
         do {
             let value = try await client.request(call, parse: parse)
             let elapsed = ContinuousClock.now - started
             let ms = Double(elapsed.clampedNanoseconds) / 1e6
             members[index].latencyMs = members[index].latencyMs.map { $0 * 0.8 + ms * 0.2 } ?? ms
             members[index].breaker.recordSuccess()
-            Counter(label: "rpc_requests_total", dimensions: dimensions + [("outcome", "ok")]).increment()
-            Timer(label: "rpc_request_duration_seconds", dimensions: dimensions).recordNanoseconds(elapsed.clampedNanoseconds)
+            Counter(label: "gateway_rpc_requests_total", dimensions: dimensions + [("outcome", "ok")]).increment()
+            Timer(label: "gateway_rpc_request_duration_seconds", dimensions: dimensions).recordNanoseconds(elapsed.clampedNanoseconds)
             return value
         } catch {
             // A wrong request (invalid params, a revert) was still answered properly.
@@ -155,7 +159,7 @@ public actor ProviderPool {
                 members[index].breaker.recordFailure(now: .now)
             }
             members[index].lastFailure = error.description
-            Counter(label: "rpc_requests_total", dimensions: dimensions + [("outcome", "\(error.disposition)")]).increment()
+            Counter(label: "gateway_rpc_requests_total", dimensions: dimensions + [("outcome", "\(error.disposition)")]).increment()
             throw error
         }
     }
@@ -180,8 +184,11 @@ public actor ProviderPool {
         }
         members[index].falseAnswers += 1
         members[index].lastFailure = reason
-        Counter(label: "rpc_false_answers_total", dimensions: [("network", network), ("provider", name(index)), ("kind", kind.rawValue)])
-            .increment()
+        Counter(
+            label: "gateway_rpc_false_answers_total",
+            dimensions: [("network", network), ("provider", name(index)), ("kind", kind.rawValue)]
+        )
+        .increment()
     }
 
     /// Reads `call` from the first provider that answers well. Transient failures back off
@@ -374,6 +381,7 @@ public actor ProviderPool {
     /// out of sync until it comes back within the lead (rule 11).
     @discardableResult
     public func refreshHeads() async -> UInt64? {
+        headsAskedAt = .now
         let asked = reachable()
         var reports = [Int: UInt64]()
         for (index, result) in await askAll(asked, .blockNumber, parse: RPCParse.blockNumber) {
@@ -386,7 +394,6 @@ public actor ProviderPool {
                 continue
             }
             heads.record(head: head, provider: index)
-            Gauge(label: "rpc_provider_head", dimensions: [("network", network), ("provider", name(index))]).record(Int64(clamping: head))
             members[index].headFarAhead = ahead.contains(index)
             if ahead.contains(index) {
                 markFalseAnswer(
@@ -398,6 +405,16 @@ public actor ProviderPool {
     }
 
     public var safeHead: UInt64? { heads.safeHead }
+
+    /// When the providers' heads were last asked for (by the monitor, or for an operator).
+    public private(set) var headsAskedAt: ContinuousClock.Instant?
+
+    /// Asks the providers for their heads unless someone did within `age`: a process whose
+    /// monitor runs elsewhere still knows its providers' health when an operator asks.
+    public func refreshHeads(ifOlderThan age: Duration) async {
+        if let asked = headsAskedAt, ContinuousClock.now - asked < age { return }
+        await refreshHeads()
+    }
 
     /// The `finalized` block (rules 5 and 11). Every provider whose breaker allows it is asked
     /// at once. With several providers the pool's finalized height is the second-highest

@@ -26,7 +26,7 @@ struct AvailabilityMiddleware: RouterMiddleware {
     let availability: Availability?
     let timeout: Duration
     /// Paths answered without the database.
-    static let withoutDatabase: Set<String> = ["/livez", "/openapi.json", "/metrics"]
+    static let withoutDatabase: Set<String> = ["/livez", "/readyz", "/openapi.json", "/metrics"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path

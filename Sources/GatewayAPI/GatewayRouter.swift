@@ -4,19 +4,29 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Builds the gateway's router: `/health`, `/openapi.json`, the merchant API under `/v1`, the
-/// public checkout and the customers' refund pages.
+/// Builds the gateway's router: `/livez`, `/readyz`, `/health`, `/metrics`, `/openapi.json`,
+/// the merchant API under `/v1`, the public checkout and the customers' refund pages.
 public enum GatewayRouter {
     public static func make(
         stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
         availability: Availability? = nil,
-        metrics: (@Sendable () -> [UInt8])? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
+        observability: Observability? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        if let observability { router.add(middleware: HTTPMetricsMiddleware(registry: observability.registry)) }
         router.add(middleware: RequestIdAndErrorMiddleware())
         router.add(middleware: AvailabilityMiddleware(availability: availability, timeout: configuration.requestTimeout))
         let limiter = RateLimiter()
 
+        // The process only, never its dependencies: a restart is the only cure for a failure.
+        router.get("livez") { _, _ in
+            JSONResponse.make(.ok, .object(JSONObject(["status": .string("live")])), headers: [.cacheControl: "no-store"])
+        }
+        if let observability {
+            router.get("readyz") { request, _ in await observability.readiness(request) }
+            router.get("metrics") { _, _ in await observability.metricsPage() }
+        }
+        // The older health page, kept in its shape for the probes that read it; /readyz is the one to probe.
         router.get("health") { _, _ in
             let networks = await health()
             let items: [JSONValue] = networks.map { network in
@@ -40,14 +50,6 @@ public enum GatewayRouter {
             let status = networks.contains { $0.haltReason != nil } ? "degraded" : "ok"
             return JSONResponse.make(.ok, .object(JSONObject(["status": .string(status), "networks": .array(items)])))
         }
-        if let metrics {
-            // Prometheus text format: RPC calls per provider, webhook deliveries and latency.
-            router.get("metrics") { _, _ in
-                Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
-            }
-        }
         router.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -57,7 +59,7 @@ public enum GatewayRouter {
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: stores.keys, limiter: limiter, configuration: configuration))
         let merchantRoutes = MerchantRoutes(
             stores: stores, allowPrivateWebhookTargets: configuration.allowPrivateWebhookTargets,
-            maxWebhookEndpoints: configuration.maxWebhookEndpoints)
+            maxWebhookEndpoints: configuration.maxWebhookEndpoints, metrics: observability?.registry)
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
         merchantRoutes.registerRefunds(on: v1)

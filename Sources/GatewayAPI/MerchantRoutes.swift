@@ -13,6 +13,8 @@ struct MerchantRoutes {
     let stores: APIStores
     let allowPrivateWebhookTargets: Bool
     let maxWebhookEndpoints: Int
+    /// Counts the sessions created.
+    var metrics: MetricsRegistry?
 
     var sessions: SessionStore { stores.sessions }
     var webhooks: WebhookStore { stores.webhooks }
@@ -85,6 +87,7 @@ struct MerchantRoutes {
             let session = try await sessions.create(
                 merchantId: key.merchantId, livemode: key.livemode, plan: plan,
                 idempotency: context.idempotencyKey.map { IdempotencyStore.Response(apiKeyId: key.id, key: $0) })
+            metrics?.add("gateway_sessions_created_total")
             return (.created, sessions.json(session))
         }
         v1.get("payment_sessions") { request, context in

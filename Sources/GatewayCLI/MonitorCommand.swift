@@ -36,8 +36,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "First block when the network has no checkpoint yet (default: the current head).") var fromBlock: UInt64?
     @Option(name: .customLong("balance"), help: "Address whose native and token balances are kept (repeatable).")
     var balanceAddresses: [String] = []
+    @OptionGroup var logOptions: LogOptions
 
     func run() async throws {
+        logOptions.bootstrap()
         let (network, pool) = try await chain.connect()
         guard network.tokens.allSatisfy({ $0.address != nil }) else {
             throw CLIError("\(network.name) has tokens without an address; pass --devchain-info FILE")

@@ -1,12 +1,12 @@
 import ArgumentParser
 import ChainConfig
 import Foundation
+import GatewayAPI
 import GatewayServer
 import GatewayStore
 import Logging
 import Metrics
 import PostgresNIO
-import Prometheus
 
 /// `gateway serve`: the HTTP API, the chain monitor of every configured network, the session
 /// matcher and clock, and the webhook workers, in one process and one `ServiceGroup`
@@ -39,9 +39,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @OptionGroup var webhookOptions: WebhookWorkerOptions
+    @OptionGroup var logOptions: LogOptions
     @OptionGroup var refundOptions: RefundOptions
 
     func run() async throws {
+        logOptions.bootstrap()
         let logger = makeLogger()
         let configuration = try makeConfiguration()
         var chains: [Chain] = []
@@ -53,15 +55,16 @@ struct ServeCommand: AsyncParsableCommand {
         for wallet in wallets {
             logger.info("hot wallet unlocked", metadata: ["network": "\(wallet.network)", "address": "\(wallet.address.checksummed)"])
         }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        // The monitor, the providers and the webhook workers report through swift-metrics into the registry /metrics renders.
+        let registry = MetricsRegistry(families: MetricCatalog.families)
+        MetricsSystem.bootstrap(RegistryMetricsFactory(registry: registry))
         let databaseConfiguration = try database.configuration()
         // Migrated before anything runs on it; the app's own pool then runs in its service group.
         try await withPostgresClient(databaseConfiguration) { client in try await database.migrate(client) }
         let client = PostgresClient(
             configuration: databaseConfiguration.clientConfiguration(pool: configuration.database), backgroundLogger: logger)
         let app = try GatewayApp(
-            configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: { registry.emitToBuffer() },
+            configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: registry,
             logger: logger)
         try await app.run()
     }
@@ -92,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.lateWindowSeconds = Int64(lateWindow)
         configuration.webhookWorkers = webhookWorkers
         configuration.webhooks = try webhookOptions.configuration()
+        configuration.operatorToken = ProcessInfo.processInfo.environment["GATEWAY_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.refunds = try refundOptions.configuration()
 
         let catalog: [String: NetworkConfig]
@@ -109,6 +113,23 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("\(selection.network.name) has tokens without an address")
         }
         return configuration
+    }
+}
+
+/// `--log-format`: how the commands that run services write their logs.
+struct LogOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @Option(help: "Log lines as text, or as one JSON object per line (time, level, message, request_id, network, …).")
+    var logFormat: Format = .text
+
+    /// Installs the JSON handler for every logger of the process (text is swift-log's default).
+    func bootstrap() {
+        guard logFormat == .json else { return }
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
     }
 }
 

@@ -35,10 +35,12 @@ struct WebhookCommand: AsyncParsableCommand {
             abstract: "Run only the webhook delivery worker against DATABASE_URL (several may share one database); stops on SIGTERM.")
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var options: WebhookWorkerOptions
+        @OptionGroup var logOptions: LogOptions
 
         func run() async throws {
             let configuration = try options.configuration()
-            let logger = Logger(label: "gateway.webhooks")
+            logOptions.bootstrap()
+            let logger = makeLogger(label: "gateway.webhooks")
             try await database.withStore { client, _ in
                 let worker = WebhookWorker(
                     store: WebhookStore(client: client, logger: logger), configuration: configuration, logger: logger)

@@ -29,14 +29,20 @@ public struct GatewayApp: Sendable {
     public let availability: Availability
     /// The HTTP routes, built once.
     public let responder: RouterResponder<APIContext>
+    /// The process's metrics: every series of the configured networks, providers and routes
+    /// exists from here on. Other services register their families in it.
+    public let metrics: MetricsRegistry
+    /// When each network's safe head was last seen to advance.
+    let headWatch: HeadWatch
     let logger: Logger
 
     /// Builds the gateway on `client` (which the caller's service group or task runs) for
-    /// `chains`, signing refunds with `hotWallets` (one per network at most); `metrics` renders
-    /// `/metrics` when given.
+    /// `chains`, signing refunds with `hotWallets` (one per network at most). `metrics` is the
+    /// registry `/metrics` renders (by default a fresh one with the gateway's families;
+    /// `gateway serve` passes the one swift-metrics reports into).
     public init(
         configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], hotWallets: [HotWallet] = [],
-        metrics: (@Sendable () -> [UInt8])? = nil, logger: Logger
+        metrics: MetricsRegistry? = nil, logger: Logger
     ) throws {
         self.configuration = configuration
         self.client = client
@@ -63,6 +69,8 @@ public struct GatewayApp: Sendable {
         let availability = Availability()
         self.changes = changes
         self.availability = availability
+        let registry = metrics ?? MetricsRegistry(families: MetricCatalog.families)
+        self.metrics = registry
         let monitorStore = self.monitorStore
         senders = chains.compactMap { chain in
             wallets[chain.network.name].map { wallet in
@@ -73,14 +81,36 @@ public struct GatewayApp: Sendable {
         }
         matcher = SessionMatcher(
             sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
-            logger: logger)
+            metrics: registry, logger: logger)
         clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
         let chains = self.chains
-        responder = try GatewayRouter.make(
-            stores: stores, configuration: configuration.api, changes: changes, availability: availability, metrics: metrics
+        let headWatch = HeadWatch()
+        self.headWatch = headWatch
+        let stallSeconds = configuration.monitorStallSeconds
+        let observability = Observability(registry: registry, operatorToken: configuration.operatorToken) {
+            await Self.snapshot(
+                chains: chains, client: client, availability: availability, headWatch: headWatch, registry: registry,
+                stallSeconds: stallSeconds, logger: logger)
+        }
+        let router = try GatewayRouter.make(
+            stores: stores, configuration: configuration.api, changes: changes, availability: availability, observability: observability
         ) {
             await Self.health(chains: chains, client: client, logger: logger)
-        }.buildResponder()
+        }
+        MetricCatalog.touchFixedSeries(registry, version: GatewayVersion.current)
+        registry.set("gateway_process_start_time_seconds", [:], Double(Int64(Date().timeIntervalSince1970)))
+        for chain in chains {
+            MetricCatalog.touchNetwork(registry, network: chain.network.name, providers: chain.pool.providerNames)
+        }
+        MetricCatalog.touchRoutes(registry, routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
+        responder = router.buildResponder()
+    }
+
+    /// The gateway's state now, as `/readyz`, `/metrics` and `gateway status` report it.
+    public func snapshot() async -> OperatorSnapshot {
+        await Self.snapshot(
+            chains: chains, client: client, availability: availability, headWatch: headWatch, registry: metrics,
+            stallSeconds: configuration.monitorStallSeconds, logger: logger)
     }
 
     /// The network as the checkout plans sessions on it.
@@ -152,6 +182,67 @@ public struct GatewayApp: Sendable {
         // No escalation to a crash: ShutdownDeadline ends the process at the grace period.
         group.maximumCancellationDuration = nil
         try await ServiceGroup(configuration: group).run()
+    }
+
+    static func snapshot(
+        chains: [Chain], client: PostgresClient, availability: Availability, headWatch: HeadWatch, registry: MetricsRegistry,
+        stallSeconds: Int64, logger: Logger
+    ) async -> OperatorSnapshot {
+        let now = Int64(Date().timeIntervalSince1970)
+        let databaseUp = await availability.databaseUp
+        let reader = OperatorReader(client: client, logger: logger)
+        let state = databaseUp ? await reader.read() : nil
+        await refreshStaleHeads(chains)
+        var networks: [OperatorSnapshot.Network] = []
+        for chain in chains {
+            let name = chain.network.name
+            let head = await chain.pool.safeHead
+            if let head, let seen = await headWatch.observe(network: name, head: head, now: now) {
+                registry.set("gateway_chain_head_timestamp_seconds", ["network": name], Double(seen))
+            }
+            let providers = await chain.pool.status().map { status in
+                OperatorSnapshot.Provider(
+                    name: status.url, healthy: status.healthy, breaker: Self.breaker(status.breaker),
+                    outOfSync: status.outOfSync, head: status.head,
+                    latencyMilliseconds: status.latencyMs.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e12 ? Int64($0.rounded()) : nil },
+                    lastFailure: status.lastFailure)
+            }
+            let checkpoint = state?.checkpoints[name]
+            networks.append(
+                OperatorSnapshot.Network(
+                    name: name, chainId: chain.network.chainId, head: head, scanned: checkpoint?.number, scannedAt: checkpoint?.updatedAt,
+                    haltReason: state?.halts[name], providers: providers))
+        }
+        return OperatorSnapshot(
+            database: OperatorSnapshot.Database(
+                up: databaseUp && state != nil, migrated: state?.migrated,
+                failure: databaseUp ? (state == nil ? "the database could not be read" : nil) : await availability.lastFailure),
+            networks: networks, webhooks: state?.webhooks, now: now, stallSeconds: stallSeconds)
+    }
+
+    /// Asks the providers of every network whose heads nobody asked for in 15 s (the monitor
+    /// may run in another process), waiting at most 2 s: the asking goes on in its own task, so
+    /// that a slow provider is judged by its own timeout and not by the probe's.
+    static func refreshStaleHeads(_ chains: [Chain]) async {
+        let refresh = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for chain in chains { group.addTask { await chain.pool.refreshHeads(ifOlderThan: .seconds(15)) } }
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await refresh.value }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    static func breaker(_ state: CircuitBreaker.State) -> String {
+        switch state {
+        case .closed: return "closed"
+        case .open: return "open"
+        case .halfOpen: return "half_open"
+        }
     }
 
     static func health(chains: [Chain], client: PostgresClient, logger: Logger) async -> [NetworkHealth] {

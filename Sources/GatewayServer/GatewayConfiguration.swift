@@ -46,6 +46,12 @@ public struct GatewayConfiguration: Sendable {
     /// process, never half-done.
     public var shutdownGracePeriod: Duration = .seconds(10)
     public var shutdownCancellationPeriod: Duration = .seconds(3)
+    /// A monitor whose checkpoint has not moved for this many seconds while the head is ahead
+    /// of it is stalled: `/readyz` answers 503 and `gateway_monitor_stalled` is 1.
+    public var monitorStallSeconds: Int64 = 300
+    /// The bearer token that shows the detail of `/readyz?verbose` (GATEWAY_OPERATOR_TOKEN);
+    /// nil: no detail over HTTP.
+    public var operatorToken: String?
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import GatewayAPI
 import GatewayDomain
 import GatewayStore
 import Logging
@@ -19,13 +20,16 @@ public struct SessionMatcher: Service {
     public let batchSize: Int
     /// Wakes the matcher when the monitor queues changes.
     let changes: ChangeHub?
+    /// Counts completions and exceptions.
+    let metrics: MetricsRegistry?
     let logger: Logger
 
     public init(
         sessions: SessionStore, interval: Duration = .seconds(1), batchSize: Int = 200, changes: ChangeHub? = nil,
-        logger: Logger = Logger(label: "gateway.matcher")
+        metrics: MetricsRegistry? = nil, logger: Logger = Logger(label: "gateway.matcher")
     ) {
         self.sessions = sessions
+        self.metrics = metrics
         self.interval = interval
         self.batchSize = batchSize
         self.changes = changes
@@ -83,7 +87,25 @@ public struct SessionMatcher: Service {
             }
         }
         try await sessions.save(ledger.changes, on: connection)
+        if let metrics {
+            for (name, labels) in Self.counted(ledger.changes) { metrics.add(name, labels) }
+        }
         return taken
+    }
+
+    /// The session counters a batch moves: completions, and the exceptions (paid too little,
+    /// too much, or late) a session entered in it.
+    static func counted(_ changes: [SessionChange]) -> [(String, [String: String])] {
+        var out: [(String, [String: String])] = []
+        for change in changes {
+            if change.events.contains(.completed) { out.append(("gateway_sessions_completed_total", [:])) }
+            if change.events.contains(.partiallyPaid) { out.append(("gateway_session_exceptions_total", ["kind": "partial"])) }
+            if change.events.contains(.latePayment) { out.append(("gateway_session_exceptions_total", ["kind": "late"])) }
+            if change.before.state.overpaid.isZero && !change.after.state.overpaid.isZero {
+                out.append(("gateway_session_exceptions_total", ["kind": "over"]))
+            }
+        }
+        return out
     }
 
     func log(_ outcome: SessionLedger.Outcome, transfer: ChainTransfer, boundTo: String?, ledger: SessionLedger) {

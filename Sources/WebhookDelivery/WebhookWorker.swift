@@ -68,8 +68,8 @@ public struct WebhookWorker: Service {
                 do {
                     if ContinuousClock.now - lastGauges >= .seconds(10) {
                         let (pending, failing) = try await store.health()
-                        Gauge(label: "webhook_deliveries_pending").record(pending)
-                        Gauge(label: "webhook_endpoints_failing").record(failing)
+                        Gauge(label: "gateway_webhook_deliveries_pending").record(pending)
+                        Gauge(label: "gateway_webhook_endpoints_failing").record(failing)
                         lastGauges = ContinuousClock.now
                     }
                     try await store.dispatch()
@@ -187,16 +187,24 @@ public struct WebhookWorker: Service {
         return "could not connect: \(error)"
     }
 
+    /// The attempt's outcome as a bounded label: the receiver's status class, or `error`.
+    static func outcome(_ attempt: WebhookAttempt) -> String {
+        if attempt.succeeded { return "2xx" }
+        switch attempt.statusCode {
+        case .some(200..<300): return "2xx"
+        case .some(300..<400): return "3xx"
+        case .some(400..<500): return "4xx"
+        case .some(500..<600): return "5xx"
+        default: return "error"
+        }
+    }
+
     func observe(_ job: WebhookJob, attempt: WebhookAttempt, status: String) {
-        Counter(
-            label: "webhook_attempts_total",
-            dimensions: [("outcome", attempt.succeeded ? "2xx" : attempt.statusCode.map { "\($0)" } ?? "error")]
-        )
-        .increment()
-        if status != "pending" { Counter(label: "webhook_deliveries_total", dimensions: [("outcome", status)]).increment() }
+        Counter(label: "gateway_webhook_attempts_total", dimensions: [("outcome", Self.outcome(attempt))]).increment()
+        if status != "pending" { Counter(label: "gateway_webhook_deliveries_total", dimensions: [("outcome", status)]).increment() }
         if attempt.succeeded {
             let seconds = Date().timeIntervalSince1970 - job.eventCreatedAt
-            Timer(label: "webhook_event_to_2xx_seconds").recordNanoseconds(Int64(max(0, seconds) * 1_000_000_000))
+            Timer(label: "gateway_webhook_event_to_2xx_seconds").recordNanoseconds(Int64(min(max(0, seconds), 1e9) * 1_000_000_000))
         } else {
             logger.info(
                 "webhook attempt failed",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import secrets
+import subprocess
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -14,7 +16,7 @@ from typing import Callable, Optional
 import pytest
 from eth_utils import to_checksum_address
 
-from gateway_server import MERCHANT_ADDRESS, GatewayServer
+from gateway_server import MERCHANT_ADDRESS, OPERATOR_TOKEN, GatewayServer
 from openapi_check import Api, header, parse_events
 
 SESSIONS = "/v1/payment_sessions"
@@ -87,6 +89,52 @@ def test_health(api) -> None:
     network = wait_until(devnet, "the devnet monitor's first checkpoint")
     assert network["lag"] == network["head"] - network["checkpoint"]
     assert network["lag"] >= 0
+
+
+def test_livez_and_readyz(api, gateway) -> None:
+    assert api.ok("GET", "/livez", auth=False) == {"status": "live"}
+    wait_until(lambda: api.call("GET", "/readyz", auth=False).status == 200, "readiness")
+    assert api.ok("GET", "/readyz", auth=False) == {"status": "ready"}
+    # No detail without the operator token, whatever else is sent.
+    assert api.ok("GET", "/readyz?verbose", auth=False) == {"status": "ready"}
+    assert api.ok("GET", "/readyz?verbose") == {"status": "ready"}
+    detail = api.ok("GET", "/readyz?verbose", key=OPERATOR_TOKEN)
+    assert detail["status"] == "ready"
+    assert [(check["name"], check["ok"]) for check in detail["checks"]] == [("database", True), ("network:devnet", True)]
+    assert detail["database"] == {"up": True, "migrated": True, "failure": None}
+    [devnet] = detail["networks"]
+    assert devnet["network"] == "devnet" and devnet["chain_id"] == 1337
+    assert devnet["monitor"] == "running"
+    assert devnet["healthy_providers"] == 1
+    assert [provider["breaker"] for provider in devnet["providers"]] == ["closed"]
+
+
+def test_metrics(api) -> None:
+    api.ok("GET", "/livez", auth=False)
+    text = api.call("GET", "/metrics", auth=False, expect=200).body.decode()
+    names = set(re.findall(r"^# TYPE (\S+) (counter|gauge|histogram)$", text, flags=re.M))
+    assert all(name.startswith("gateway_") for name, _ in names)
+    assert all(name.endswith("_total") for name, kind in names if kind == "counter")
+    for needed in ("gateway_build_info", "gateway_chain_head_block", "gateway_monitor_scanned_block", "gateway_rpc_provider_up",
+                   "gateway_webhook_oldest_pending_age_seconds", "gateway_sessions_created_total", "gateway_http_requests_total"):
+        assert needed in {name for name, _ in names}, needed
+    assert 'gateway_monitor_halted{network="devnet"} 0\n' in text
+    assert re.search(r'^gateway_http_requests_total\{route="/livez",method="GET",code="2xx"\} [1-9]', text, flags=re.M)
+
+
+def test_gateway_status(gateway) -> None:
+    wait_until(lambda: gateway.request("GET", "/readyz", auth=False).status == 200, "readiness")
+    out = subprocess.run([gateway.binary, "status", "--url", gateway.url], env=gateway.env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"gateway at {gateway.url}: READY"
+    assert lines[1] == "database: up, migrated"
+    assert any(re.match(r"^devnet\s+1337\s+\d+\s+\d+\s+\d+\s+running\s+1/1 healthy$", line) for line in lines), out.stdout
+    assert re.match(r"^webhooks: \d+ pending, oldest \d+ s, \d+ endpoints failing$", lines[-1]), lines[-1]
+    env = dict(gateway.env, GATEWAY_OPERATOR_TOKEN="wrong")
+    out = subprocess.run([gateway.binary, "status", "--url", gateway.url], env=env, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "without detail" in out.stdout
 
 
 def test_served_document_is_this_document(api, document) -> None:

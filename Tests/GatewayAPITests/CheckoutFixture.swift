@@ -22,6 +22,8 @@ final class CheckoutFixture: @unchecked Sendable {
     static let logger = Logger(label: "gateway.checkout.tests")
     static let merchantAddress = try! Address("0x00000000000000000000000000000000000d0d01")
     static let otherAddress = try! Address("0x00000000000000000000000000000000000d0d02")
+    /// Shows the detail of `/readyz?verbose`.
+    static let operatorToken = "op_test_token"
 
     let chain: Devchain
     let client: PostgresClient
@@ -71,6 +73,7 @@ final class CheckoutFixture: @unchecked Sendable {
         // A loaded test machine (parallel suites, devchains) can be slow; the deadline is not
         // what these tests check.
         gateway.api.requestTimeout = .seconds(120)
+        gateway.operatorToken = Self.operatorToken
         gateway.refunds = refunds
         app = try GatewayApp(
             configuration: gateway, client: client, chains: [devnetChain, liveChain],

@@ -52,6 +52,9 @@ class Response:
     def json(self) -> Any:
         return json.loads(self.body)
 
+# Shows the detail of /readyz?verbose (and so `gateway status`).
+OPERATOR_TOKEN = "op_" + secrets.token_hex(16)
+
 
 class GatewayServer:
     """Starts everything in `tmp`; `stop()` ends the server and the devchain."""
@@ -63,7 +66,7 @@ class GatewayServer:
         self.database = "api_test_" + secrets.token_hex(6)
         psql(server_url, f"CREATE DATABASE {self.database}")
         self.database_url = server_url.rsplit("/", 1)[0] + "/" + self.database
-        self.env = dict(os.environ, DATABASE_URL=self.database_url)
+        self.env = dict(os.environ, DATABASE_URL=self.database_url, GATEWAY_OPERATOR_TOKEN=OPERATOR_TOKEN)
         self.chain = Devchain(tmp, "--block-time", block_time, *(chain_args or []))
         self.run_cli("migrate")
         self.merchant = self.run_cli("merchant", "create", "--name", "Demo Shop", "--receive-address", f"devnet:{MERCHANT_ADDRESS}")

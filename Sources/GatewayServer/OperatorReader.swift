@@ -1,0 +1,76 @@
+import Foundation
+import GatewayAPI
+import GatewayStore
+import Logging
+import PostgresNIO
+
+/// The release this build is, as `gateway_build_info` and `gateway --version` name it.
+public enum GatewayVersion {
+    public static let current = "0.1.0-dev"
+}
+
+/// When each network's safe head was last seen to advance, in this process.
+actor HeadWatch {
+    var last: [String: (head: UInt64, at: Int64)] = [:]
+
+    /// Records `head` at `now`; returns when the head last advanced.
+    func observe(network: String, head: UInt64, now: Int64) -> Int64? {
+        if let previous = last[network], previous.head >= head { return previous.at }
+        last[network] = (head, now)
+        return now
+    }
+}
+
+/// Reads what the operator pages need from the database: the monitors' checkpoints and
+/// halts, whether every bundled migration is applied, and the webhook queue. It reads;
+/// ``OperatorSnapshot`` decides.
+struct OperatorReader {
+    let client: PostgresClient
+    let logger: Logger
+
+    struct Checkpoint {
+        let number: UInt64
+        /// Unix seconds of its last move.
+        let updatedAt: Int64
+    }
+
+    struct State {
+        var checkpoints: [String: Checkpoint] = [:]
+        var halts: [String: String] = [:]
+        var migrated = false
+        var webhooks = OperatorSnapshot.Webhooks(pending: 0, oldestPendingAgeSeconds: 0, failingEndpoints: 0)
+    }
+
+    /// Nil when the database could not be read.
+    func read() async -> State? {
+        do {
+            var state = State()
+            let checkpoints = try await client.query(
+                "SELECT network, number, extract(epoch FROM updated_at)::bigint FROM monitor_checkpoints", logger: logger)
+            for try await (network, number, updatedAt) in checkpoints.decode((String, Int64, Int64).self) {
+                if let number = UInt64(exactly: number) { state.checkpoints[network] = Checkpoint(number: number, updatedAt: updatedAt) }
+            }
+            state.halts = try await PostgresMonitorStore(client: client, logger: logger).halts()
+            var applied = Set<Int>()
+            let versions = try await client.query("SELECT version FROM schema_migrations", logger: logger)
+            for try await version in versions.decode(Int.self) { applied.insert(version) }
+            state.migrated = Migration.bundled.allSatisfy { applied.contains($0.version) }
+            let webhooks = try await client.query(
+                """
+                SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'),
+                       (SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0)::bigint
+                        FROM webhook_deliveries WHERE status = 'pending'),
+                       (SELECT count(DISTINCT endpoint_id) FROM webhook_deliveries
+                        WHERE (status = 'failed' AND created_at > now() - interval '1 day') OR (status = 'pending' AND attempts >= 2))
+                """, logger: logger)
+            for try await (pending, oldest, failing) in webhooks.decode((Int64, Int64, Int64).self) {
+                state.webhooks = OperatorSnapshot.Webhooks(
+                    pending: pending, oldestPendingAgeSeconds: max(0, oldest), failingEndpoints: failing)
+            }
+            return state
+        } catch {
+            logger.warning("operator snapshot: the database could not be read", metadata: ["error": "\(describeDatabaseError(error))"])
+            return nil
+        }
+    }
+}
