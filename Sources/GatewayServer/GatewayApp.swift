@@ -1,5 +1,6 @@
 import ChainMonitor
 import ChainRPC
+import EthereumCore
 import Foundation
 import GatewayAPI
 import GatewayDomain
@@ -34,6 +35,8 @@ public struct GatewayApp: Sendable {
     public let metrics: MetricsRegistry
     /// When each network's safe head was last seen to advance.
     let headWatch: HeadWatch
+    /// Each network's hot wallet.
+    let walletAddresses: [String: Address]
     let logger: Logger
 
     /// Builds the gateway on `client` (which the caller's service group or task runs) for
@@ -87,10 +90,12 @@ public struct GatewayApp: Sendable {
         let headWatch = HeadWatch()
         self.headWatch = headWatch
         let stallSeconds = configuration.monitorStallSeconds
+        let walletAddresses = wallets.mapValues(\.address)
+        self.walletAddresses = walletAddresses
         let observability = Observability(registry: registry, operatorToken: configuration.operatorToken) {
             await Self.snapshot(
                 chains: chains, client: client, availability: availability, headWatch: headWatch, registry: registry,
-                stallSeconds: stallSeconds, logger: logger)
+                stallSeconds: stallSeconds, wallets: walletAddresses, logger: logger)
         }
         let router = try GatewayRouter.make(
             stores: stores, configuration: configuration.api, changes: changes, availability: availability, observability: observability
@@ -101,6 +106,10 @@ public struct GatewayApp: Sendable {
         registry.set("gateway_process_start_time_seconds", [:], Double(Int64(Date().timeIntervalSince1970)))
         for chain in chains {
             MetricCatalog.touchNetwork(registry, network: chain.network.name, providers: chain.pool.providerNames)
+            if wallets[chain.network.name] != nil {
+                MetricCatalog.touchHotWallet(
+                    registry, network: chain.network.name, tokens: chain.network.tokens.filter { $0.address != nil }.map(\.symbol))
+            }
         }
         MetricCatalog.touchRoutes(registry, routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
         responder = router.buildResponder()
@@ -110,7 +119,7 @@ public struct GatewayApp: Sendable {
     public func snapshot() async -> OperatorSnapshot {
         await Self.snapshot(
             chains: chains, client: client, availability: availability, headWatch: headWatch, registry: metrics,
-            stallSeconds: configuration.monitorStallSeconds, logger: logger)
+            stallSeconds: configuration.monitorStallSeconds, wallets: walletAddresses, logger: logger)
     }
 
     /// The network as the checkout plans sessions on it.
@@ -186,12 +195,32 @@ public struct GatewayApp: Sendable {
 
     static func snapshot(
         chains: [Chain], client: PostgresClient, availability: Availability, headWatch: HeadWatch, registry: MetricsRegistry,
-        stallSeconds: Int64, logger: Logger
+        stallSeconds: Int64, wallets: [String: Address] = [:], logger: Logger
     ) async -> OperatorSnapshot {
         let now = Int64(Date().timeIntervalSince1970)
         let databaseUp = await availability.databaseUp
         let reader = OperatorReader(client: client, logger: logger)
-        let state = databaseUp ? await reader.read() : nil
+        let state = databaseUp ? await reader.read(wallets: wallets) : nil
+        if let state {
+            for chain in chains where wallets[chain.network.name] != nil {
+                let network = chain.network.name
+                let stored = state.walletBalances[network] ?? [:]
+                let assets =
+                    [("native", "native")]
+                    + chain.network.tokens.compactMap { token in token.address.map { (token.symbol, $0.lowercased) } }
+                for (symbol, asset) in assets {
+                    guard let balance = stored[asset] else { continue }
+                    let labels = ["network": network, "token": symbol]
+                    // A float, as every metric value: exact up to 2^53 base units (alerts compare like with like).
+                    registry.set("gateway_hot_wallet_balance_base_units", labels, Double(balance.amount.decimalString) ?? 0)
+                    registry.set("gateway_hot_wallet_balance_timestamp_seconds", labels, Double(balance.readAt))
+                }
+            }
+            for status in MetricCatalog.refundStatuses {
+                registry.set("gateway_refunds", ["status": status], Double(state.refunds[status] ?? 0))
+            }
+            registry.set("gateway_refund_oldest_pending_age_seconds", [:], Double(state.oldestPendingRefund))
+        }
         await refreshStaleHeads(chains)
         var networks: [OperatorSnapshot.Network] = []
         for chain in chains {

@@ -1,3 +1,4 @@
+import EthereumCore
 import Foundation
 import GatewayAPI
 import GatewayStore
@@ -39,10 +40,16 @@ struct OperatorReader {
         var halts: [String: String] = [:]
         var migrated = false
         var webhooks = OperatorSnapshot.Webhooks(pending: 0, oldestPendingAgeSeconds: 0, failingEndpoints: 0)
+        /// Refunds by status, and the age of the oldest pending one (seconds, 0 if none).
+        var refunds: [String: Int64] = [:]
+        var oldestPendingRefund: Int64 = 0
+        /// The stored balances of the hot wallets: network → asset (`native` or the token's
+        /// lowercase address) → amount and when it was read (unix seconds).
+        var walletBalances: [String: [String: (amount: UInt256, readAt: Int64)]] = [:]
     }
 
-    /// Nil when the database could not be read.
-    func read() async -> State? {
+    /// Nil when the database could not be read. `wallets`: each network's hot wallet.
+    func read(wallets: [String: Address] = [:]) async -> State? {
         do {
             var state = State()
             let checkpoints = try await client.query(
@@ -66,6 +73,26 @@ struct OperatorReader {
             for try await (pending, oldest, failing) in webhooks.decode((Int64, Int64, Int64).self) {
                 state.webhooks = OperatorSnapshot.Webhooks(
                     pending: pending, oldestPendingAgeSeconds: max(0, oldest), failingEndpoints: failing)
+            }
+            let refunds = try await client.query("SELECT status, count(*) FROM refunds GROUP BY status", logger: logger)
+            for try await (status, count) in refunds.decode((String, Int64).self) { state.refunds[status] = count }
+            let oldest = try await client.query(
+                "SELECT COALESCE(extract(epoch FROM now() - min(created_at)), 0)::bigint FROM refunds WHERE status = 'pending'",
+                logger: logger)
+            for try await age in oldest.decode(Int64.self) { state.oldestPendingRefund = max(0, age) }
+            if !wallets.isEmpty {
+                let pairs = wallets.sorted { $0.key < $1.key }
+                let balances = try await client.query(
+                    """
+                    SELECT b.network, b.asset, b.amount::text, extract(epoch FROM b.updated_at)::bigint
+                    FROM address_balances b
+                    JOIN unnest(\(pairs.map(\.key))::text[], \(pairs.map(\.value.lowercased))::text[]) AS w(network, address)
+                      ON b.network = w.network AND b.address = w.address
+                    """, logger: logger)
+                for try await (network, asset, amount, readAt) in balances.decode((String, String, String, Int64).self) {
+                    guard let amount = try? UInt256(decimal: amount) else { continue }
+                    state.walletBalances[network, default: [:]][asset] = (amount, readAt)
+                }
             }
             return state
         } catch {

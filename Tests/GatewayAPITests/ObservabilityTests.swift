@@ -120,10 +120,12 @@ import Testing
         }
         let series = f.app.metrics.allSeries()
         let names = Set(series.map(\.name))
-        // Families that only ever have a series once something happens elsewhere: none.
-        #expect(Set(MetricCatalog.families.map(\.name)).subtracting(names) == [])
+        // Families that only ever have a series once something happens elsewhere: none (the
+        // hot-wallet families have theirs per configured wallet: none here).
+        #expect(Set(MetricCatalog.families.map(\.name)).subtracting(names) == MetricCatalog.hotWalletFamilies)
         for network in ["devnet", "ethereum"] {
-            for family in MetricCatalog.families where family.labels.contains("network") {
+            for family in MetricCatalog.families
+            where family.labels.contains("network") && !MetricCatalog.hotWalletFamilies.contains(family.name) {
                 #expect(series.contains { $0.name == family.name && $0.labels["network"] == network }, "\(family.name) \(network)")
             }
         }
@@ -148,7 +150,9 @@ import Testing
         #expect(text.contains("gateway_http_requests_total{route=\"unmatched\",method=\"GET\",code=\"4xx\"} 1\n"))
         #expect(text.contains("gateway_sessions_created_total 1\n"))
 
-        let allowed: Set<String> = ["network", "provider", "state", "outcome", "kind", "route", "method", "code", "version"]
+        let allowed: Set<String> = [
+            "network", "provider", "state", "outcome", "kind", "route", "method", "code", "version", "status", "token",
+        ]
         let routes = Set(f.app.metrics.allSeries().compactMap { $0.labels["route"] })
         for entry in f.app.metrics.allSeries() {
             #expect(Set(entry.labels.keys).isSubset(of: allowed), "\(entry.name)")
@@ -177,5 +181,31 @@ import Testing
         #expect(f.app.metrics.value("gateway_session_exceptions_total", ["kind": "partial"]) == 1)
         #expect(f.app.metrics.value("gateway_session_exceptions_total", ["kind": "over"]) == 0)
         #expect(f.app.metrics.value("gateway_session_exceptions_total", ["kind": "late"]) == 0)
+    }
+
+    @Test("/metrics: a hot wallet's balances exist from start-up and follow what its sender stored; refunds by status")
+    func hotWalletAndRefundSeries() async throws {
+        let f = try await CheckoutFixture(hotWallet: try PrivateKey(bytes: Array(repeating: 0x42, count: 32)))
+        var text = try await f.call(.get, "/metrics", key: .some(nil)).body
+        for token in ["native", "USDC", "USDT"] {
+            #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"\(token)\"} 0\n"))
+        }
+        #expect(!text.contains("gateway_hot_wallet_balance_base_units{network=\"ethereum\""))
+        #expect(text.contains("gateway_refunds{status=\"pending\"} 0\n"))
+        let wallet = try PrivateKey(bytes: Array(repeating: 0x42, count: 32)).address.lowercased
+        try await f.execute(
+            """
+            INSERT INTO address_balances (network, address, asset, amount, block_number, updated_at)
+            VALUES ('devnet', '\(wallet)', 'native', 1500000000000000000, 7, to_timestamp(1800000000)),
+                   ('devnet', '\(wallet)', '\(f.chain.usdc.lowercased)', 250000000, 7, to_timestamp(1800000000))
+            ON CONFLICT (network, address, asset) DO UPDATE SET amount = EXCLUDED.amount, updated_at = EXCLUDED.updated_at
+            """)
+        text = try await f.call(.get, "/metrics", key: .some(nil)).body
+        #expect(
+            text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"native\"} 1.5e+18\n"),
+            "1.5 ETH in wei, as Prometheus writes a float")
+        #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"USDC\"} 250000000\n"))
+        #expect(text.contains("gateway_hot_wallet_balance_timestamp_seconds{network=\"devnet\",token=\"USDC\"} 1800000000\n"))
+        #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"USDT\"} 0\n"))
     }
 }

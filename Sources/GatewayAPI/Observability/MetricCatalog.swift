@@ -118,6 +118,16 @@ public enum MetricCatalog {
         MetricFamily(
             "gateway_webhook_event_to_2xx_seconds", .histogram, "Time from an event to its first 2xx.", buckets: deliveryBuckets),
 
+        MetricFamily(
+            "gateway_hot_wallet_balance_base_units", .gauge,
+            "A hot wallet's balance as its refund sender last read it, in base units (token=\"native\": the gas coin); exact up to 2^53.",
+            labels: ["network", "token"]),
+        MetricFamily(
+            "gateway_hot_wallet_balance_timestamp_seconds", .gauge, "When that balance was read (0: not yet).",
+            labels: ["network", "token"]),
+        MetricFamily("gateway_refunds", .gauge, "Refunds by status.", labels: ["status"]),
+        MetricFamily("gateway_refund_oldest_pending_age_seconds", .gauge, "Age of the oldest refund still pending (0 if none)."),
+
         MetricFamily("gateway_sessions_created_total", .counter, "Payment sessions created."),
         MetricFamily("gateway_sessions_completed_total", .counter, "Payment sessions completed."),
         MetricFamily(
@@ -131,14 +141,31 @@ public enum MetricCatalog {
         for name in [
             "gateway_ready", "gateway_database_up", "gateway_webhook_deliveries_pending", "gateway_webhook_oldest_pending_age_seconds",
             "gateway_webhook_endpoints_failing", "gateway_webhook_event_to_2xx_seconds", "gateway_sessions_created_total",
-            "gateway_sessions_completed_total",
+            "gateway_sessions_completed_total", "gateway_refund_oldest_pending_age_seconds",
         ] {
             registry.touch(name)
         }
         for outcome in attemptOutcomes { registry.touch("gateway_webhook_attempts_total", ["outcome": outcome]) }
         for outcome in deliveryOutcomes { registry.touch("gateway_webhook_deliveries_total", ["outcome": outcome]) }
         for kind in sessionExceptions { registry.touch("gateway_session_exceptions_total", ["kind": kind]) }
+        for status in refundStatuses { registry.touch("gateway_refunds", ["status": status]) }
     }
+
+    /// The balance series of the hot wallet of `network`: its gas coin and `tokens`.
+    public static func touchHotWallet(_ registry: MetricsRegistry, network: String, tokens: [String]) {
+        for token in ["native"] + tokens {
+            registry.touch("gateway_hot_wallet_balance_base_units", ["network": network, "token": token])
+            registry.touch("gateway_hot_wallet_balance_timestamp_seconds", ["network": network, "token": token])
+        }
+    }
+
+    /// Families whose series exist per configured hot wallet only.
+    public static let hotWalletFamilies: Set<String> = [
+        "gateway_hot_wallet_balance_base_units", "gateway_hot_wallet_balance_timestamp_seconds",
+    ]
+
+    /// Every status a refund can have (`refunds.status`).
+    public static let refundStatuses = ["requires_action", "pending", "succeeded", "failed", "canceled"]
 
     /// Creates every series of one network and its providers.
     public static func touchNetwork(_ registry: MetricsRegistry, network: String, providers: [String]) {
