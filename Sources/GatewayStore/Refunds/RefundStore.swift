@@ -267,27 +267,13 @@ public struct RefundStore: Sendable {
 
     /// One outbox row per event, carrying the refund as it stands after the change.
     func writeEvents(_ events: [(Refund, [RefundEventType])], on connection: PostgresConnection) async throws {
-        var types: [String] = []
-        var payloads: [String] = []
-        var merchants: [String] = []
-        var modes: [Bool] = []
+        var rows: [OutboxRow] = []
         for (refund, emitted) in events where !emitted.isEmpty {
             let payload = WebhookEnvelope.payload(object: json(refund))
-            for event in emitted {
-                types.append(event.rawValue)
-                payloads.append(payload)
-                merchants.append(refund.merchantId)
-                modes.append(refund.livemode)
+            rows += emitted.map {
+                OutboxRow(type: $0.rawValue, payload: payload, merchantId: refund.merchantId, livemode: refund.livemode)
             }
         }
-        guard !types.isEmpty else { return }
-        try await connection.query(
-            """
-            INSERT INTO outbox_events (type, payload, merchant_id, livemode)
-            SELECT u.type, u.payload::jsonb, u.merchant_id, u.livemode
-            FROM unnest(\(types)::text[], \(payloads)::text[], \(merchants)::text[], \(modes)::boolean[]) WITH ORDINALITY
-                 AS u(type, payload, merchant_id, livemode, ord)
-            ORDER BY u.ord
-            """, logger: logger)
+        try await Outbox.insert(rows, on: connection, logger: logger)
     }
 }
