@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Checkout transaction reports per minute and session (0: no limit).") var rateLimitClaims = 10
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
+    @Option(
+        help: "Seconds one database call of the monitor, matcher, clock or webhook workers may take before it is abandoned and retried.")
+    var databaseDeadline = 60
     @OptionGroup var webhookOptions: WebhookWorkerOptions
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var refundOptions: RefundOptions
@@ -95,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.lateWindowSeconds = Int64(lateWindow)
         configuration.webhookWorkers = webhookWorkers
         configuration.webhooks = try webhookOptions.configuration()
+        guard databaseDeadline > 0 else { throw ValidationError("--database-deadline must be at least 1 second") }
+        configuration.databaseCallDeadline = .seconds(databaseDeadline)
+        configuration.webhooks.databaseDeadline = configuration.databaseCallDeadline
         configuration.operatorToken = ProcessInfo.processInfo.environment["GATEWAY_OPERATOR_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.refunds = try refundOptions.configuration()
 

@@ -84,8 +84,9 @@ public struct GatewayApp: Sendable {
         }
         matcher = SessionMatcher(
             sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
-            metrics: registry, logger: logger)
-        clock = SessionClock(sessions: stores.sessions, interval: configuration.clockInterval, logger: logger)
+            metrics: registry, deadline: configuration.databaseCallDeadline, logger: logger)
+        clock = SessionClock(
+            sessions: stores.sessions, interval: configuration.clockInterval, deadline: configuration.databaseCallDeadline, logger: logger)
         let chains = self.chains
         let headWatch = HeadWatch()
         self.headWatch = headWatch
@@ -135,7 +136,8 @@ public struct GatewayApp: Sendable {
     /// A fresh monitor of `chain` as the gateway runs it (on `store`, by default the unfenced one).
     public func makeMonitor(_ chain: Chain, store: PostgresMonitorStore? = nil) -> ChainMonitor {
         ChainMonitor(
-            pool: chain.pool, store: store ?? monitorStore, configuration: ChainMonitor.Configuration(network: chain.network),
+            pool: chain.pool, store: BoundedMonitorStore(store ?? monitorStore, limit: configuration.databaseCallDeadline),
+            configuration: ChainMonitor.Configuration(network: chain.network),
             logger: logger)
     }
 

@@ -39,6 +39,11 @@ public struct GatewayConfiguration: Sendable {
     /// 503 at once.
     public var databaseProbeInterval: Duration = .seconds(1)
     public var databaseProbeTimeout: Duration = .seconds(2)
+    /// The longest one database call of a background service (monitor, matcher, session clock,
+    /// webhook workers) may take before it is abandoned and tried again: a call on a connection
+    /// that died at the wrong moment may otherwise never answer. A monitor whose call is
+    /// abandoned restarts under a new lease.
+    public var databaseCallDeadline: Duration = .seconds(60)
     /// On SIGTERM (or SIGINT) the process exits within `shutdownGracePeriod`, whatever the
     /// database and the providers are doing: services first finish what they are doing, are
     /// cancelled `shutdownCancellationPeriod` before the end, and at the end the process exits

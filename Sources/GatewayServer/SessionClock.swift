@@ -8,11 +8,17 @@ import ServiceLifecycle
 public struct SessionClock: Service {
     public let sessions: SessionStore
     public let interval: Duration
+    /// The longest one transaction may take before it is abandoned (rolled back) and retried.
+    let deadline: Duration
     let logger: Logger
 
-    public init(sessions: SessionStore, interval: Duration = .seconds(1), logger: Logger = Logger(label: "gateway.clock")) {
+    public init(
+        sessions: SessionStore, interval: Duration = .seconds(1), deadline: Duration = .seconds(60),
+        logger: Logger = Logger(label: "gateway.clock")
+    ) {
         self.sessions = sessions
         self.interval = interval
+        self.deadline = deadline
         self.logger = logger
     }
 
@@ -31,8 +37,8 @@ public struct SessionClock: Service {
 
     /// Expires what is due, then frees reservations past their window.
     public func tick() async throws {
-        while try await expireDue() == 200 {}
-        try await sessions.releaseReservations()
+        while try await withDeadline(deadline, { try await expireDue() }) == 200 {}
+        try await withDeadline(deadline) { try await sessions.releaseReservations() }
     }
 
     /// Marks pending sessions whose time ran out as expired (at most 200 at once); returns how many.

@@ -22,14 +22,18 @@ public struct SessionMatcher: Service {
     let changes: ChangeHub?
     /// Counts completions and exceptions.
     let metrics: MetricsRegistry?
+    /// The longest one pass may take; a pass without an answer is abandoned (rolled back) and
+    /// tried again.
+    let deadline: Duration
     let logger: Logger
 
     public init(
         sessions: SessionStore, interval: Duration = .seconds(1), batchSize: Int = 200, changes: ChangeHub? = nil,
-        metrics: MetricsRegistry? = nil, logger: Logger = Logger(label: "gateway.matcher")
+        metrics: MetricsRegistry? = nil, deadline: Duration = .seconds(60), logger: Logger = Logger(label: "gateway.matcher")
     ) {
         self.sessions = sessions
         self.metrics = metrics
+        self.deadline = deadline
         self.interval = interval
         self.batchSize = batchSize
         self.changes = changes
@@ -41,7 +45,8 @@ public struct SessionMatcher: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let mark = await changes?.mark() ?? 0
             do {
-                try await drain()
+                // Each batch under the deadline: a long backlog is many short transactions.
+                while try await withDeadline(deadline, { try await processChanges() }) == batchSize {}
                 failures = 0
             } catch is CancellationError {
                 return

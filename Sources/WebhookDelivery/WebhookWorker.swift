@@ -23,6 +23,8 @@ public struct WebhookWorkerConfiguration: Sendable {
     /// Attempts in flight at once to one endpoint: a slow endpoint holds at most these slots,
     /// the others stay free for every other merchant.
     public var perEndpoint = 4
+    /// The longest one database call may take before it is abandoned and tried again.
+    public var databaseDeadline: Duration = .seconds(60)
 
     public init() {}
 }
@@ -67,24 +69,28 @@ public struct WebhookWorker: Service {
                 let mark = await changes?.mark() ?? 0
                 do {
                     if ContinuousClock.now - lastGauges >= .seconds(10) {
-                        let (pending, failing) = try await store.health()
+                        let (pending, failing) = try await withDeadline(configuration.databaseDeadline) { try await store.health() }
                         Gauge(label: "gateway_webhook_deliveries_pending").record(pending)
                         Gauge(label: "gateway_webhook_endpoints_failing").record(failing)
                         lastGauges = ContinuousClock.now
                     }
-                    try await store.dispatch()
+                    try await withDeadline(configuration.databaseDeadline) { try await store.dispatch() }
                     let free = configuration.concurrency - running
                     if free > 0 {
                         let full = inFlight.filter { $0.value >= configuration.perEndpoint }.map(\.key)
-                        let jobs = try await store.lease(
-                            limit: free, leaseSeconds: leaseSeconds, perEndpoint: configuration.perEndpoint, excluding: full)
+                        let jobs = try await withDeadline(configuration.databaseDeadline) { [configuration] in
+                            try await store.lease(
+                                limit: free, leaseSeconds: leaseSeconds, perEndpoint: configuration.perEndpoint, excluding: full)
+                        }
                         for job in jobs {
                             running += 1
                             inFlight[job.endpointId, default: 0] += 1
                             group.addTask {
                                 let attempt = await send(job, clients: clients)
                                 do {
-                                    let status = try await store.record(job, attempt: attempt, schedule: schedule)
+                                    let status = try await withDeadline(configuration.databaseDeadline) {
+                                        try await store.record(job, attempt: attempt, schedule: schedule)
+                                    }
                                     observe(job, attempt: attempt, status: status)
                                 } catch {
                                     logger.error(

@@ -21,12 +21,20 @@ public struct AdvisoryLock: Sendable {
         try await client.withConnection { connection in
             let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(name))::bigint)", logger: logger)
             guard try await rows.decode(Bool.self).all().first == true else { return nil }
+            // The unlock has a deadline: after a database restart the lock's connection may be
+            // one whose calls never answer (and the lock went with the old server anyway).
+            let name = self.name
+            let unlock: @Sendable () async -> Void = {
+                _ = try? await withDeadline(.seconds(10)) {
+                    try await connection.query("SELECT pg_advisory_unlock(hashtext(\(name))::bigint)", logger: logger)
+                }
+            }
             do {
                 let result = try await body(connection)
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(name))::bigint)", logger: logger)
+                await unlock()
                 return result
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(name))::bigint)", logger: logger)
+                await unlock()
                 throw error
             }
         }

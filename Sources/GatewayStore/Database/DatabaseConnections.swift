@@ -65,7 +65,9 @@ extension AsyncSequence {
 }
 
 /// Runs `body` in a transaction on one connection of `client`: committed when it returns,
-/// rolled back when it throws (the error is rethrown as is).
+/// rolled back when it throws (the error is rethrown as is). A cancelled caller rolls back
+/// instead of committing: a call abandoned at its deadline (``withDeadline(_:_:)``) must not
+/// commit behind the back of the retry that replaces it.
 func withTransaction<Result: Sendable>(
     client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> Result
 ) async throws -> Result {
@@ -73,6 +75,7 @@ func withTransaction<Result: Sendable>(
         try await connection.query("BEGIN", logger: logger)
         do {
             let result = try await body(connection)
+            try Task.checkCancellation()
             try await connection.query("COMMIT", logger: logger)
             return result
         } catch {
