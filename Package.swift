@@ -24,6 +24,8 @@ let package = Package(
         // The HTTP layer; its default traits (swift-configuration support) are not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // The console's sign-in: bcrypt password hashes, session middleware and storage.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
@@ -112,6 +114,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             resources: [.embedInCode("Resources")]
         ),
@@ -133,6 +137,7 @@ let package = Package(
             dependencies: [
                 "EthereumCore", "Keystore", "ChainConfig", "ChainRPC", "ChainMonitor", "GatewayStore", "GatewayDomain",
                 "GatewayServer", "WebhookDelivery", "GatewayAPI",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

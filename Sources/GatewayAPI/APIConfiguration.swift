@@ -28,6 +28,13 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// Webhook endpoints per merchant and mode.
     public var maxWebhookEndpoints = 16
+    /// The console's session cookie carries `Secure` (set when the public URL is https).
+    public var consoleSecureCookies = false
+    /// Console sign-in attempts per minute and client address, and per account.
+    public var consoleLoginRateLimit = 10
+    public var consoleLoginAccountRateLimit = 5
+    /// How long a console sign-in lasts.
+    public var consoleSessionLifetime: Duration = .seconds(8 * 3600)
 
     /// Development only: accept webhook endpoints on loopback and private addresses.
     public var allowPrivateWebhookTargets = false

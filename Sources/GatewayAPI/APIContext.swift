@@ -1,10 +1,13 @@
 import GatewayDomain
 import GatewayStore
 import Hummingbird
+import HummingbirdAuth
 import Logging
 
-/// The request context of every route: the request id, and on `/v1` the authenticated key.
-public struct APIContext: RequestContext {
+/// The request context of every route: the request id, on `/v1` the authenticated key, and
+/// under `/console` the signed-in session (``ConsoleSession``, loaded by the session middleware).
+public struct APIContext: RequestContext, SessionRequestContext {
+    public let sessions = SessionContext<ConsoleSession>()
     public var coreContext: CoreRequestContextStorage
     /// `req_…`, sent back as `X-Request-Id` and logged with every line of the request.
     public var requestId: String

@@ -5,12 +5,13 @@ import Hummingbird
 import NIOCore
 
 /// Builds the gateway's router: `/livez`, `/readyz`, `/health`, `/metrics`, `/openapi.json`,
-/// the merchant API under `/v1`, the public checkout and the customers' refund pages.
+/// the merchant API under `/v1`, the public checkout, the customers' refund pages and the web
+/// console under `/console`.
 public enum GatewayRouter {
     public static func make(
         stores: APIStores, configuration: APIConfiguration = APIConfiguration(), changes: ChangeHub? = nil,
         availability: Availability? = nil,
-        observability: Observability? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
+        observability: Observability? = nil, console: ConsoleStore? = nil, health: @escaping @Sendable () async -> [NetworkHealth]
     ) throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         if let observability { router.add(middleware: HTTPMetricsMiddleware(registry: observability.registry)) }
@@ -65,6 +66,12 @@ public enum GatewayRouter {
         merchantRoutes.registerRefunds(on: v1)
         try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
         try RefundPageRoutes(refunds: stores.refunds, configuration: configuration, limiter: limiter).register(on: router)
+        if let console {
+            ConsoleRoutes(
+                console: console, stores: stores, configuration: configuration, limiter: limiter, snapshot: observability?.snapshot
+            )
+            .register(on: router)
+        }
         return router
     }
 }

@@ -9,7 +9,7 @@ struct Gateway: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MerchantCommand.self, APIKeyCommand.self, WebhookCommand.self, WalletCommand.self, EthCommand.self,
             KeystoreCommand.self, ChainCommand.self,
-            MigrateCommand.self, MonitorCommand.self, ScanCommand.self, StatusCommand.self,
+            MigrateCommand.self, MonitorCommand.self, ScanCommand.self, StatusCommand.self, UserCommand.self,
         ]
     )
 }

@@ -36,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "API requests without a valid key, per minute and client address (0: no limit).") var rateLimitAnonymous = 60
     @Option(help: "Public checkout requests per minute and client address (0: no limit).") var rateLimitCheckout = 300
     @Option(help: "Checkout transaction reports per minute and session (0: no limit).") var rateLimitClaims = 10
+    @Option(help: "Console sign-in attempts per minute and client address (0: no limit).") var rateLimitConsoleLogin = 10
+    @Option(help: "Console sign-in attempts per minute and account (0: no limit).") var rateLimitConsoleAccount = 5
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @Option(
@@ -93,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.api.anonymousRateLimit = rateLimitAnonymous
         configuration.api.checkoutRateLimit = rateLimitCheckout
         configuration.api.claimRateLimit = rateLimitClaims
+        configuration.api.consoleLoginRateLimit = rateLimitConsoleLogin
+        configuration.api.consoleLoginAccountRateLimit = rateLimitConsoleAccount
         configuration.api.claimClientRateLimit = rateLimitClaims == 0 ? 0 : rateLimitClaims * 3
         configuration.api.allowPrivateWebhookTargets = webhookOptions.webhookAllowPrivate
         configuration.lateWindowSeconds = Int64(lateWindow)

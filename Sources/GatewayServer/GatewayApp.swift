@@ -98,8 +98,11 @@ public struct GatewayApp: Sendable {
                 chains: chains, client: client, availability: availability, headWatch: headWatch, registry: registry,
                 stallSeconds: stallSeconds, wallets: walletAddresses, logger: logger)
         }
+        var api = configuration.api
+        api.consoleSecureCookies = configuration.resolvedPublicURL.lowercased().hasPrefix("https://")
         let router = try GatewayRouter.make(
-            stores: stores, configuration: configuration.api, changes: changes, availability: availability, observability: observability
+            stores: stores, configuration: api, changes: changes, availability: availability, observability: observability,
+            console: ConsoleStore(client: client, logger: logger)
         ) {
             await Self.health(chains: chains, client: client, logger: logger)
         }

@@ -16,7 +16,7 @@ from openapi_check import Api, Document  # noqa: E402
 
 # Limits high enough for the whole package's requests (all with one key), yet present, so
 # that every /v1 answer carries its X-RateLimit-* headers. test_rate_limit uses low ones.
-GENEROUS_LIMITS = ["--rate-limit", "1000000", "--rate-limit-create", "1000000"]
+GENEROUS_LIMITS = ["--rate-limit", "1000000", "--rate-limit-create", "1000000", "--rate-limit-console-login", "1000000"]
 
 
 @pytest.fixture(scope="package")

@@ -1,0 +1,296 @@
+import EthereumCore
+import Foundation
+import GatewayDomain
+import GatewayStore
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdBcrypt
+import NIOCore
+import NIOPosix
+
+/// The web console under `/console`: sign-in with a form (`email`, `password`, hidden
+/// `csrf_token`), the operator's and the merchant's overview, the session list with filters and
+/// search, a session's page (payments, refunds, webhook deliveries) with a refund form, sign-out.
+///
+/// Pages are built on the server from ``HTML`` (every interpolated text is escaped) and carry no
+/// script. Sessions live in Postgres (``ConsolePersistDriver``) under an `HttpOnly`,
+/// `SameSite=Lax` cookie (`Secure` over https). Every form carries a CSRF token: the signed-in
+/// session's, or before sign-in one bound to a cookie of its own. Sign-in attempts are limited
+/// per client address and per account.
+struct ConsoleRoutes {
+    let console: ConsoleStore
+    let stores: APIStores
+    let configuration: APIConfiguration
+    let limiter: RateLimiter
+    let snapshot: (@Sendable () async -> OperatorSnapshot)?
+    /// Failed sign-ins per account in the last minute (this process's).
+    let failures = SignInFailures()
+
+    static let cookieName = "gateway_console"
+    static let loginCookieName = "gateway_console_login"
+    /// A bcrypt hash of a random text, checked when the email is unknown so that a missing
+    /// account takes as long to refuse as a wrong password.
+    static let decoyHash = Bcrypt.hash(ObjectID.secret("decoy"), cost: 12)
+
+    func register(on router: Router<APIContext>) {
+        let sessionMiddleware = SessionMiddleware<APIContext>(
+            storage: ConsolePersistDriver(store: console),
+            configuration: SessionMiddlewareConfiguration(
+                sessionCookieParameters: SessionCookieParameters(
+                    name: Self.cookieName, path: "/console", secure: configuration.consoleSecureCookies, sameSite: .lax),
+                keyPrefix: "console.", defaultSessionExpiration: configuration.consoleSessionLifetime))
+        let group = router.group("console").add(middleware: sessionMiddleware)
+
+        group.get("console.css") { _, _ in
+            var headers: HTTPFields = [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"]
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsolePages.css)))
+        }
+        group.get("login") { request, context in try await loginPage(request, context) }
+        group.post("login") { request, context in try await signIn(request, context) }
+        group.post("logout") { request, context in
+            guard let (_, session) = try await signedIn(context) else { return redirect("/console/login") }
+            let form = try await readForm(request)
+            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+            context.sessions.clearSession()
+            return redirect("/console/login")
+        }
+        group.get("") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            return try await overview(user: user, session: session)
+        }
+        group.get("sessions") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            return try await sessionList(request, user: user, session: session)
+        }
+        group.get("sessions/:id") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            let id = context.parameters.get("id") ?? ""
+            return try await sessionPage(id: id, user: user, session: session, notice: nil)
+        }
+        group.post("sessions/:id/refunds") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            let id = context.parameters.get("id") ?? ""
+            let form = try await readForm(request)
+            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+            return try await refund(sessionId: id, form: form, user: user, session: session)
+        }
+    }
+
+    // MARK: Signing in and out
+
+    func loginPage(_ request: Request, _ context: APIContext, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws
+        -> Response
+    {
+        if try await signedIn(context) != nil { return redirect("/console") }
+        let token = ConsoleToken.make()
+        var response = page(status: status, ConsolePages.login(csrfToken: token, problem: problem))
+        let cookie = Cookie(
+            name: Self.loginCookieName, value: token, maxAge: 3600, path: "/console/login", secure: configuration.consoleSecureCookies,
+            httpOnly: true, sameSite: .strict)
+        response.headers[values: .setCookie].append(cookie.description)
+        return response
+    }
+
+    func signIn(_ request: Request, _ context: APIContext) async throws -> Response {
+        let form = try await readForm(request)
+        guard ConsoleToken.matches(form["csrf_token"], request.cookies[Self.loginCookieName]?.value) else {
+            return try await loginPage(request, context, problem: "The form expired. Sign in again.", status: .forbidden)
+        }
+        let email = ConsoleCredentials.normalizedEmail(form["email"] ?? "") ?? ""
+        let password = form["password"] ?? ""
+        do {
+            let addressLimit = configuration.consoleLoginRateLimit
+            let accountLimit = configuration.consoleLoginAccountRateLimit
+            let byAddress =
+                addressLimit > 0 ? await limiter.take(key: "console-login-ip:\(context.clientAddress)", limit: addressLimit) : nil
+            let accountBlocked = accountLimit > 0 ? await failures.blocked(email, limit: accountLimit) : false
+            if byAddress?.allowed == false || accountBlocked {
+                return try await loginPage(
+                    request, context, problem: "Too many attempts. Wait a minute and try again.", status: .tooManyRequests)
+            }
+        }
+        let found = email.isEmpty ? nil : try await console.user(email: email)
+        let hash = found?.passwordHash ?? Self.decoyHash
+        // bcrypt takes a quarter of a second on purpose: off the event loops and the cooperative pool.
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            password.utf8.count <= ConsoleCredentials.maximumPasswordBytes && Bcrypt.verify(password, hash: hash)
+        }
+        guard let (user, _) = found, matches else {
+            await failures.record(email)
+            context.logger.notice("console sign-in refused", metadata: ["client": "\(context.clientAddress)"])
+            return try await loginPage(request, context, problem: "Wrong email or password.", status: .unauthorized)
+        }
+        await failures.clear(email)
+        context.sessions.createSession(ConsoleSession(userId: user.id, csrfToken: ConsoleToken.make()))
+        context.logger.info("console sign-in", metadata: ["user": "\(user.id)", "role": "\(user.role.rawValue)"])
+        return redirect("/console")
+    }
+
+    /// The signed-in user and session, or nil (sign in first).
+    func signedIn(_ context: APIContext) async throws -> (ConsoleUser, ConsoleSession)? {
+        guard let session = context.sessions.session else { return nil }
+        guard let user = try await console.user(id: session.userId) else {
+            context.sessions.clearSession()
+            return nil
+        }
+        return (user, session)
+    }
+
+    // MARK: Pages
+
+    func overview(user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        let counts = try await console.sessionsByStatus(merchantId: user.merchantScope(requested: nil))
+        var tiles: [HTML] = [ConsolePages.statusTile(counts)]
+        if user.role == .operator_ {
+            if let snapshot {
+                let facts = await snapshot()
+                tiles.insert(ConsolePages.networkStrips(facts), at: 0)
+                if let webhooks = facts.webhooks { tiles.append(ConsolePages.webhookTile(webhooks)) }
+            }
+            let balances = try await console.balances(wallets: stores.refunds.hotWallets)
+            tiles.insert(ConsolePages.balanceTile(balances, tokens: tokenNames()), at: min(1, tiles.count))
+            tiles.append(ConsolePages.refundQueue(try await console.refundQueue()))
+        }
+        return page(ConsolePages.layout(title: "Overview", user: user, csrfToken: session.csrfToken, body: "\(tiles)"))
+    }
+
+    func sessionList(_ request: Request, user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        let query = request.uri.queryParameters
+        let status = query["status"].map(String.init).flatMap { SessionStatus(rawValue: $0)?.rawValue }
+        let search = query["q"].map { String($0.prefix(200)) }
+        let merchant = user.merchantScope(requested: query["merchant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 })
+        let rows = try await console.sessions(merchantId: merchant, status: status, search: search, limit: 100)
+        return page(
+            ConsolePages.layout(
+                title: "Sessions", user: user, csrfToken: session.csrfToken,
+                body: ConsolePages.sessionList(rows, status: status, search: search, showMerchant: user.role == .operator_)))
+    }
+
+    func sessionPage(id: String, user: ConsoleUser, session: ConsoleSession, notice: (ok: Bool, text: String)?) async throws
+        -> Response
+    {
+        // Another merchant's session is "not found", exactly like one that does not exist.
+        guard let owner = try await console.sessionOwner(id: id), user.canView(merchantId: owner.merchantId),
+            let payment = try await stores.sessions.session(merchantId: owner.merchantId, livemode: owner.livemode, id: id)
+        else {
+            return page(
+                status: .notFound,
+                ConsolePages.layout(
+                    title: "Not found", user: user, csrfToken: session.csrfToken, body: "<p class=\"empty\">No such payment session.</p>"))
+        }
+        var filter = RefundStore.Filter()
+        filter.sessionId = id
+        filter.limit = 100
+        let refunds = try await stores.refunds.list(merchantId: owner.merchantId, livemode: owner.livemode, filter: filter).0
+        let deliveries = try await console.deliveries(sessionId: id)
+        let body = ConsolePages.sessionPage(
+            stores.sessions.json(payment), refunds: refunds.map(stores.refunds.json), deliveries: deliveries,
+            canRefund: user.canAct(for: owner.merchantId), csrfToken: session.csrfToken, notice: notice)
+        return page(
+            status: notice.map { $0.ok ? .ok : .unprocessableContent } ?? .ok,
+            ConsolePages.layout(title: "Session \(id)", user: user, csrfToken: session.csrfToken, body: body))
+    }
+
+    func refund(sessionId: String, form: [String: String], user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        guard let owner = try await console.sessionOwner(id: sessionId), user.canView(merchantId: owner.merchantId) else {
+            return try await sessionPage(id: sessionId, user: user, session: session, notice: nil)
+        }
+        guard user.canAct(for: owner.merchantId) else {
+            return page(
+                status: .forbidden,
+                ConsolePages.layout(
+                    title: "Not allowed", user: user, csrfToken: session.csrfToken,
+                    body: "<p class=\"empty\">Only the merchant's own users can refund its payments.</p>"))
+        }
+        func field(_ name: String) -> String? {
+            guard let value = form[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return String(value.prefix(100))
+        }
+        let request = NewRefundRequest(
+            paymentSession: sessionId, amount: field("amount"), destination: field("destination") ?? "payer", reason: field("reason"),
+            metadata: [:],
+            network: field("network"), token: field("token"))
+        do {
+            let refund = try await stores.refunds.create(merchantId: owner.merchantId, livemode: owner.livemode, request: request)
+            return try await sessionPage(
+                id: sessionId, user: user, session: session, notice: (true, "Refund \(refund.id) created (\(refund.status.rawValue))."))
+        } catch let error as RequestError {
+            return try await sessionPage(id: sessionId, user: user, session: session, notice: (false, error.message))
+        }
+    }
+
+    /// Token symbols and decimals by network and address, to show balances in whole tokens.
+    func tokenNames() -> [String: (symbol: String, decimals: Int)] {
+        var out: [String: (symbol: String, decimals: Int)] = [:]
+        for network in stores.sessions.networks {
+            for token in network.tokens { out["\(network.name):\(token.address.lowercased)"] = (token.symbol, token.decimals) }
+        }
+        return out
+    }
+
+    // MARK: Plumbing
+
+    func readForm(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 16 * 1024)
+        return ConsoleForm.parse(String(buffer: buffer))
+    }
+
+    func page(status: HTTPResponse.Status = .ok, _ html: HTML) -> Response {
+        Response(status: status, headers: HTMLPageHeaders.fields, body: .init(byteBuffer: ByteBuffer(string: html.text)))
+    }
+
+    func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    func csrfRefused() -> Response {
+        page(
+            status: .forbidden,
+            ConsolePages.bare(
+                title: "Refused",
+                body: "<p class=\"problem\">This form is not from your console session. Reload the page and try again.</p>"))
+    }
+}
+
+/// `application/x-www-form-urlencoded` bodies: the last value of each name wins; names and
+/// values are percent-decoded with `+` as space; malformed escapes are kept as they are.
+enum ConsoleForm {
+    static func parse(_ body: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in body.split(separator: "&", omittingEmptySubsequences: true).prefix(50) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0])
+            let value = parts.count > 1 ? decode(parts[1]) : ""
+            out[name] = value
+        }
+        return out
+    }
+
+    static func decode(_ text: Substring) -> String {
+        let plus = text.replacingOccurrences(of: "+", with: " ")
+        return plus.removingPercentEncoding ?? plus
+    }
+}
+
+/// Failed sign-ins per account: after `limit` failures within a minute, the account's sign-ins
+/// are refused (429) until the oldest failure is a minute old, whatever the password. A
+/// success clears the count. Bounded: the oldest accounts are forgotten past 100,000.
+actor SignInFailures {
+    private var failures: [String: [ContinuousClock.Instant]] = [:]
+    private let window: Duration = .seconds(60)
+
+    func blocked(_ account: String, limit: Int, now: ContinuousClock.Instant = .now) -> Bool {
+        let recent = (failures[account] ?? []).filter { now - $0 < window }
+        failures[account] = recent.isEmpty ? nil : recent
+        return recent.count >= limit
+    }
+
+    func record(_ account: String, now: ContinuousClock.Instant = .now) {
+        if failures.count >= 100_000 { failures = failures.filter { $0.value.contains { now - $0 < window } } }
+        failures[account, default: []].append(now)
+    }
+
+    func clear(_ account: String) { failures[account] = nil }
+}

@@ -1,0 +1,247 @@
+"""The web console against the running gateway: sign-in with its CSRF token and limits, the
+session cookie and its storage, who may open which session, a refund from the console that
+succeeds on the devchain, sign-out, escaping, and `gateway user create`'s refusals."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from gateway_server import psql
+from openapi_check import Api
+from test_refunds import paid_session
+from test_openapi_conformance import wait_until
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(gateway, tmp_path, email: str, role: str, merchant: str | None = None) -> dict:
+    secret = tmp_path / f"{email}.txt"
+    secret.write_text(PASSWORD + "\n")
+    args = ["user", "create", "--email", email, "--role", role, "--password-file", str(secret)]
+    if merchant:
+        args += ["--merchant", merchant]
+    return gateway.run_cli(*args)
+
+
+def login_token(client: requests.Session, gateway) -> str:
+    page = client.get(gateway.url + "/console/login")
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+def sign_in(gateway, email: str, password: str = PASSWORD) -> requests.Session:
+    client = requests.Session()
+    token = login_token(client, gateway)
+    answer = client.post(gateway.url + "/console/login", data={"email": email, "password": password, "csrf_token": token},
+                         allow_redirects=False)
+    assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+    assert answer.headers["Location"] == "/console"
+    return client
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture(scope="module")
+def users(gateway, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("users")
+    other = gateway.run_cli("merchant", "create", "--name", "Other Shop")
+    return {
+        "merchant": make_user(gateway, tmp, "owner@shop.example", "merchant", gateway.merchant["id"]),
+        "other": make_user(gateway, tmp, "owner@other.example", "merchant", other["id"]),
+        "operator": make_user(gateway, tmp, "ops@gateway.example", "operator"),
+    }
+
+
+def test_the_sign_in_form_has_its_exact_fields(gateway) -> None:
+    answer = requests.get(gateway.url + "/console/login")
+    assert answer.status_code == 200
+    for field in ('name="email"', 'name="password"', 'type="hidden" name="csrf_token"'):
+        assert field in answer.text
+    assert "script" not in answer.text.lower()
+    assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("gateway_console_login=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_pages_need_a_sign_in(gateway) -> None:
+    for path in ("/console", "/console/sessions", "/console/sessions/ps_0000000000000000"):
+        answer = requests.get(gateway.url + path, allow_redirects=False)
+        assert (answer.status_code, answer.headers.get("Location")) == (303, "/console/login"), path
+
+
+def test_a_sign_in_without_the_forms_token_is_refused(gateway, users) -> None:
+    client = requests.Session()
+    login_token(client, gateway)
+    answer = client.post(gateway.url + "/console/login",
+                         data={"email": "owner@shop.example", "password": PASSWORD, "csrf_token": "csrf_forged"}, allow_redirects=False)
+    assert answer.status_code == 403 and "The form expired" in answer.text
+    assert "gateway_console=" not in answer.headers.get("Set-Cookie", "")
+    # Nor with the right token but without its cookie (another site's form).
+    token = login_token(client, gateway)
+    answer = requests.post(gateway.url + "/console/login",
+                           data={"email": "owner@shop.example", "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
+    assert answer.status_code == 403
+
+
+def test_a_wrong_password_is_refused_like_an_unknown_email(gateway, users) -> None:
+    answers = []
+    for email, password in (("owner@shop.example", "wrong password here"), ("nobody@shop.example", PASSWORD)):
+        client = requests.Session()
+        token = login_token(client, gateway)
+        answer = client.post(gateway.url + "/console/login", data={"email": email, "password": password, "csrf_token": token},
+                             allow_redirects=False)
+        answers.append((answer.status_code, "Wrong email or password." in answer.text))
+    assert answers == [(401, True), (401, True)]
+
+
+def test_the_session_cookie_and_its_storage(gateway, users) -> None:
+    client = requests.Session()
+    token = login_token(client, gateway)
+    answer = client.post(gateway.url + "/console/login",
+                         data={"email": "Owner@Shop.example ", "password": PASSWORD, "csrf_token": token}, allow_redirects=False)
+    assert answer.status_code == 303
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("gateway_console=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie and "Secure" not in cookie
+    value = client.cookies.get("gateway_console")
+    assert value
+    stored = psql(gateway.database_url, "SELECT count(*) FROM console_sessions WHERE value->>'userId' = "
+                  f"'{users['merchant']['id']}'")
+    assert int(stored) >= 1
+    # Only the SHA-256 of the key is stored: the cookie's value appears nowhere in the table.
+    dump = psql(gateway.database_url, "SELECT encode(key_sha256, 'escape') || value::text FROM console_sessions")
+    assert value not in dump
+    overview = client.get(gateway.url + "/console")
+    assert overview.status_code == 200 and "owner@shop.example" in overview.text
+
+
+def test_a_merchant_cannot_open_another_merchants_session(api: Api, gateway, users) -> None:
+    session = api.ok("POST", "/v1/payment_sessions", {"amount": "3.00", "currency": "USDC", "metadata": {"order_id": "A-100"}},
+                     expect=201)
+    own = sign_in(gateway, "owner@shop.example")
+    page = own.get(gateway.url + f"/console/sessions/{session['id']}")
+    assert page.status_code == 200 and session["id"] in page.text
+    other = sign_in(gateway, "owner@other.example")
+    refused = other.get(gateway.url + f"/console/sessions/{session['id']}")
+    missing = other.get(gateway.url + "/console/sessions/ps_DoesNotExist00000000")
+    assert refused.status_code == 404 and missing.status_code == 404
+    assert session["id"] not in refused.text.replace(f"Session {session['id']}", "")
+    # Nor find it in the list, by id or order id.
+    listed = other.get(gateway.url + "/console/sessions", params={"q": session["id"]})
+    assert listed.status_code == 200 and "No session matches." in listed.text and f"/console/sessions/{session['id']}" not in listed.text
+    mine = own.get(gateway.url + "/console/sessions", params={"q": "A-100"})
+    assert session["id"] in mine.text
+
+
+def test_text_from_a_merchant_is_escaped(api: Api, gateway, users) -> None:
+    evil = '<script>alert(1)</script>"><img src=x>'
+    api.ok("POST", "/v1/payment_sessions", {"amount": "1.00", "currency": "USDC", "metadata": {"order_id": evil}}, expect=201)
+    page = sign_in(gateway, "owner@shop.example").get(gateway.url + "/console/sessions")
+    assert evil not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x&gt;" in page.text
+
+
+def test_a_refund_from_the_console_succeeds_on_the_devchain(api: Api, gateway, users) -> None:
+    session = paid_session(api, gateway, "4.00")
+    operator = sign_in(gateway, "ops@gateway.example")
+    before = operator.get(gateway.url + "/console")
+    assert before.status_code == 200 and 'id="balances"' in before.text and 'id="refund-queue"' in before.text
+    # An operator watches and cannot refund for the merchant.
+    page = operator.get(gateway.url + f"/console/sessions/{session['id']}")
+    assert page.status_code == 200 and 'id="refund-form"' not in page.text
+    refused = operator.post(gateway.url + f"/console/sessions/{session['id']}/refunds",
+                            data={"amount": "1.00", "reason": "other", "csrf_token": form_token(page.text)})
+    assert refused.status_code == 403
+
+    owner = sign_in(gateway, "owner@shop.example")
+    page = owner.get(gateway.url + f"/console/sessions/{session['id']}")
+    assert 'id="refund-form"' in page.text
+    # Without the session's token: refused, nothing created.
+    forged = owner.post(gateway.url + f"/console/sessions/{session['id']}/refunds",
+                        data={"amount": "1.00", "reason": "other", "csrf_token": "csrf_forged"})
+    assert forged.status_code == 403
+    assert api.ok("GET", f"/v1/refunds?payment_session={session['id']}")["data"] == []
+    # The same rules as the API: more than was paid is refused with its reason.
+    too_much = owner.post(gateway.url + f"/console/sessions/{session['id']}/refunds",
+                          data={"amount": "400.00", "reason": "other", "csrf_token": form_token(page.text)})
+    assert too_much.status_code == 422 and 'class="problem"' in too_much.text
+    done = owner.post(gateway.url + f"/console/sessions/{session['id']}/refunds",
+                      data={"amount": "1.50", "destination": "", "reason": "requested_by_customer", "csrf_token": form_token(page.text)})
+    assert done.status_code == 200, done.text[:1000]
+    refund_id = re.search(r"Refund (re_[0-9A-Za-z]+) created", done.text).group(1)
+    try:
+        final = wait_until(lambda: (lambda r: r if r["status"] == "succeeded" else None)(api.ok("GET", f"/v1/refunds/{refund_id}")),
+                           "the refund to succeed", timeout=90)
+    except AssertionError:
+        raise AssertionError(api.ok("GET", f"/v1/refunds/{refund_id}")) from None
+    assert final["amount"] == "1.50" and final["destination"] == session["payments"][0]["from"]
+    after = owner.get(gateway.url + f"/console/sessions/{session['id']}")
+    assert refund_id in after.text and "succeeded" in after.text
+
+
+def test_sign_in_attempts_are_limited_per_account(gateway, users) -> None:
+    statuses = []
+    for _ in range(7):
+        client = requests.Session()
+        token = login_token(client, gateway)
+        statuses.append(client.post(gateway.url + "/console/login",
+                                    data={"email": "guess@gateway.example", "password": "not the password", "csrf_token": token},
+                                    allow_redirects=False).status_code)
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+
+
+def test_sign_out_needs_the_token_and_ends_the_session(gateway, users) -> None:
+    client = sign_in(gateway, "owner@other.example")
+    page = client.get(gateway.url + "/console")
+    assert client.post(gateway.url + "/console/logout", data={"csrf_token": "csrf_forged"}, allow_redirects=False).status_code == 403
+    assert client.get(gateway.url + "/console", allow_redirects=False).status_code == 200
+    out = client.post(gateway.url + "/console/logout", data={"csrf_token": form_token(page.text)}, allow_redirects=False)
+    assert (out.status_code, out.headers["Location"]) == (303, "/console/login")
+    assert client.get(gateway.url + "/console", allow_redirects=False).status_code == 303
+
+
+def test_a_restart_signs_nobody_out(gateway, users) -> None:
+    client = sign_in(gateway, "owner@shop.example")
+    gateway.process.send_signal(signal.SIGTERM)
+    gateway.process.wait(timeout=30)
+    gateway.start()
+    assert client.get(gateway.url + "/console", allow_redirects=False).status_code == 200
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--role", "merchant"], "a merchant user needs --merchant"),
+    (["--role", "operator", "--merchant", "mer_x"], "an operator belongs to no merchant"),
+    (["--role", "admin"], "--role is operator or merchant"),
+])
+def test_user_create_refuses(gateway, tmp_path, args, message) -> None:
+    secret = tmp_path / "password.txt"
+    secret.write_text(PASSWORD)
+    out = subprocess.run([gateway.binary, "user", "create", "--email", "x@shop.example", "--password-file", str(secret), *args],
+                         env=gateway.env, capture_output=True, text=True)
+    assert out.returncode != 0 and message in out.stderr
+
+
+def test_user_create_refuses_a_short_password_and_a_taken_email(gateway, tmp_path, users) -> None:
+    short = tmp_path / "short.txt"
+    short.write_text("too short\n")
+    out = subprocess.run([gateway.binary, "user", "create", "--email", "y@shop.example", "--role", "operator",
+                          "--password-file", str(short)], env=gateway.env, capture_output=True, text=True)
+    assert out.returncode != 0 and "at least 12 characters" in out.stderr and "too short" not in out.stderr
+    again = tmp_path / "again.txt"
+    again.write_text(PASSWORD)
+    out = subprocess.run([gateway.binary, "user", "create", "--email", "OPS@gateway.example", "--role", "operator",
+                          "--password-file", str(again)], env=gateway.env, capture_output=True, text=True)
+    assert out.returncode != 0 and "a user with that email exists" in out.stderr
+    # The password is stored only as a bcrypt hash.
+    hashes = psql(gateway.database_url, "SELECT string_agg(password_hash, ',') FROM console_users")
+    assert PASSWORD not in hashes and all(h.startswith("$2") for h in hashes.split(","))
