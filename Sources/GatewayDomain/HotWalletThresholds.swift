@@ -90,8 +90,9 @@ public struct HotWalletThresholds: Sendable, Hashable {
             guard let level = Level(rawValue: names[2].lowercased()) else { throw .unknownLevel(String(names[2].prefix(40))) }
             let amount = String(sides[1])
             do {
-                // The widest scale any token may have: the form alone is checked here.
-                _ = try TokenAmount(decimal: amount, decimals: TokenAmount.maxDecimals)
+                // The form alone is checked here: at the scale of the text's own fraction.
+                let fraction = amount.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first?.count ?? 0
+                _ = try TokenAmount(decimal: amount, decimals: min(fraction, TokenAmount.maxDecimals))
             } catch {
                 throw .amount(shown, error)
             }
