@@ -26,6 +26,12 @@ struct RefundOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between re-sends of a waiting refund transaction (repeatable).", valueName: "NETWORK=SECONDS"))
     var refundResendAfter: [String] = []
     @Option(help: "The most refunds one pass of a hot wallet's sender signs (default 200).") var refundBatchSize = 200
+    @Option(
+        help: ArgumentHelp(
+            "A hot wallet's balance threshold in whole tokens (repeatable); TOKEN is native or a symbol, LEVEL warning or critical. "
+                + "Default: native warns below gas for 50 refunds at the fee cap, critical below 10; tokens 0 (off).",
+            valueName: "NETWORK:TOKEN:LEVEL=AMOUNT"))
+    var hotWalletThreshold: [String] = []
 
     func configuration() throws -> RefundConfiguration {
         var configuration = RefundConfiguration()
@@ -37,6 +43,13 @@ struct RefundOptions: ParsableArguments {
         limits.walletDaily = try limit(refundDailyWallet, "--refund-daily-wallet", default: limits.walletDaily)
         limits.approvalAbove = try limit(refundApprovalAbove, "--refund-approval-above", default: limits.approvalAbove)
         configuration.limits = limits
+        configuration.thresholdSettings = try hotWalletThreshold.map { entry in
+            do throws(ThresholdError) {
+                return try HotWalletThresholds.Setting.parse(entry)
+            } catch {
+                throw CLIError("--hot-wallet-threshold: \(error)")
+            }
+        }
         func change(_ network: String, _ body: (inout RefundFeePolicy) -> Void) {
             var policy = configuration.feePolicy(network: network)
             body(&policy)

@@ -122,6 +122,9 @@ struct ServeCommand: AsyncParsableCommand {
         for selection in configuration.networks where !selection.network.tokens.allSatisfy({ $0.address != nil }) {
             throw CLIError("\(selection.network.name) has tokens without an address")
         }
+        do { _ = try configuration.refunds.hotWalletThresholds(networks: configuration.networks.map(\.network)) } catch {
+            throw CLIError("--hot-wallet-threshold: \(error)")
+        }
         return configuration
     }
 }

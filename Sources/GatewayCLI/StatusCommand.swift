@@ -1,11 +1,13 @@
 import ArgumentParser
 import AsyncHTTPClient
+import EthereumCore
 import Foundation
 import NIOCore
 
 /// `gateway status`: one screen for an operator in a terminal, from a running gateway's
 /// `/readyz?verbose` (with GATEWAY_OPERATOR_TOKEN): readiness and its checks, the database,
-/// each network's head, checkpoint and lag with its providers, and the webhook queue. Exits 0
+/// each network's head, checkpoint and lag with its providers, each hot wallet's balances beside
+/// their thresholds with its gas runway, and the webhook queue. Exits 0
 /// when the gateway is ready, 1 when it is not, 2 when it cannot be asked.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,11 +87,48 @@ enum StatusScreen {
                 ])
             }
         }
+        out += hotWallets(networks)
         if let webhooks = document["webhooks"] as? [String: Any] {
             out += "\nwebhooks: \(text(webhooks["pending"])) pending, oldest \(text(webhooks["oldest_pending_age_seconds"])) s, "
             out += "\(text(webhooks["failing_endpoints"])) endpoints failing\n"
         }
         return out
+    }
+
+    /// Each hot wallet: its address and gas runway, then each asset's balance, thresholds (in
+    /// whole tokens) and state; nothing when no network has one.
+    static func hotWallets(_ networks: [[String: Any]]) -> String {
+        let wallets = networks.compactMap { network in (network["hot_wallet"] as? [String: Any]).map { (network, $0) } }
+        guard !wallets.isEmpty else { return "" }
+        let widths = [12, 10, 26, 22, 22]
+        var out = "\n" + row(["HOT WALLET", "TOKEN", "BALANCE", "WARNING BELOW", "CRITICAL BELOW", "STATE"], widths: widths)
+        for (network, wallet) in wallets {
+            let name = text(network["network"])
+            for balance in wallet["balances"] as? [[String: Any]] ?? [] {
+                let decimals = (balance["decimals"] as? NSNumber)?.intValue ?? -1
+                func tokens(_ key: String, off: Bool = false) -> String {
+                    guard let amount = balance[key] as? String else { return "-" }
+                    if off, amount == "0" { return "off" }
+                    return whole(amount, decimals: decimals)
+                }
+                let state = text(balance["state"])
+                out += row(
+                    [
+                        name, text(balance["token"]), tokens("amount"), tokens("warning", off: true), tokens("critical", off: true),
+                        state == "warning" || state == "critical" ? state.uppercased() : state,
+                    ], widths: widths)
+            }
+            let runway = wallet["gas_runway_refunds"].flatMap { $0 is NSNull ? nil : text($0) } ?? "unknown here"
+            out += "  \(name) \(text(wallet["address"])): gas runway \(runway) refunds at the current fees\n"
+        }
+        return out
+    }
+
+    /// Base units as whole tokens (`1500000000000000000`, 18 → `1.5`); the base units as they
+    /// came when either is not a plausible number.
+    static func whole(_ baseUnits: String, decimals: Int) -> String {
+        guard (0...TokenAmount.maxDecimals).contains(decimals), let units = try? UInt256(decimal: baseUnits) else { return baseUnits }
+        return TokenAmount(baseUnits: units, decimals: decimals).decimalString
     }
 
     static func text(_ value: Any?) -> String {
@@ -103,7 +142,7 @@ enum StatusScreen {
 
     static let widths = [44, 10, 12, 12, 8, 10, 12]
 
-    static func row(_ cells: [String]) -> String {
+    static func row(_ cells: [String], widths: [Int] = widths) -> String {
         var line = ""
         for (index, cell) in cells.enumerated() {
             let width = index < widths.count ? widths[index] : 0

@@ -37,6 +37,8 @@ public struct GatewayApp: Sendable {
     let headWatch: HeadWatch
     /// Each network's hot wallet.
     let walletAddresses: [String: Address]
+    /// Each served network's hot-wallet balance thresholds.
+    public let walletThresholds: [String: HotWalletThresholds]
     let logger: Logger
 
     /// Builds the gateway on `client` (which the caller's service group or task runs) for
@@ -79,7 +81,7 @@ public struct GatewayApp: Sendable {
             wallets[chain.network.name].map { wallet in
                 RefundSender(
                     chain: chain, wallet: wallet, refunds: refunds, balances: monitorStore, configuration: configuration.refunds,
-                    client: client, retryDelay: configuration.monitorRetryDelay, changes: changes, logger: logger)
+                    client: client, retryDelay: configuration.monitorRetryDelay, changes: changes, metrics: registry, logger: logger)
             }
         }
         matcher = SessionMatcher(
@@ -93,10 +95,12 @@ public struct GatewayApp: Sendable {
         let stallSeconds = configuration.monitorStallSeconds
         let walletAddresses = wallets.mapValues(\.address)
         self.walletAddresses = walletAddresses
+        let thresholds = try configuration.refunds.hotWalletThresholds(networks: chains.map(\.network))
+        walletThresholds = thresholds
         let observability = Observability(registry: registry, operatorToken: configuration.operatorToken) {
             await Self.snapshot(
                 chains: chains, client: client, availability: availability, headWatch: headWatch, registry: registry,
-                stallSeconds: stallSeconds, wallets: walletAddresses, logger: logger)
+                stallSeconds: stallSeconds, wallets: walletAddresses, thresholds: thresholds, logger: logger)
         }
         var api = configuration.api
         api.consoleSecureCookies = configuration.resolvedPublicURL.lowercased().hasPrefix("https://")
@@ -110,9 +114,8 @@ public struct GatewayApp: Sendable {
         registry.set("gateway_process_start_time_seconds", [:], Double(Int64(Date().timeIntervalSince1970)))
         for chain in chains {
             MetricCatalog.touchNetwork(registry, network: chain.network.name, providers: chain.pool.providerNames)
-            if wallets[chain.network.name] != nil {
-                MetricCatalog.touchHotWallet(
-                    registry, network: chain.network.name, tokens: chain.network.tokens.filter { $0.address != nil }.map(\.symbol))
+            if wallets[chain.network.name] != nil, let thresholds = thresholds[chain.network.name] {
+                MetricCatalog.touchHotWallet(registry, thresholds: thresholds)
             }
         }
         MetricCatalog.touchRoutes(registry, routes: router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
@@ -123,7 +126,7 @@ public struct GatewayApp: Sendable {
     public func snapshot() async -> OperatorSnapshot {
         await Self.snapshot(
             chains: chains, client: client, availability: availability, headWatch: headWatch, registry: metrics,
-            stallSeconds: configuration.monitorStallSeconds, wallets: walletAddresses, logger: logger)
+            stallSeconds: configuration.monitorStallSeconds, wallets: walletAddresses, thresholds: walletThresholds, logger: logger)
     }
 
     /// The network as the checkout plans sessions on it.
@@ -200,7 +203,7 @@ public struct GatewayApp: Sendable {
 
     static func snapshot(
         chains: [Chain], client: PostgresClient, availability: Availability, headWatch: HeadWatch, registry: MetricsRegistry,
-        stallSeconds: Int64, wallets: [String: Address] = [:], logger: Logger
+        stallSeconds: Int64, wallets: [String: Address] = [:], thresholds: [String: HotWalletThresholds] = [:], logger: Logger
     ) async -> OperatorSnapshot {
         let now = Int64(Date().timeIntervalSince1970)
         let databaseUp = await availability.databaseUp
@@ -245,7 +248,10 @@ public struct GatewayApp: Sendable {
             networks.append(
                 OperatorSnapshot.Network(
                     name: name, chainId: chain.network.chainId, head: head, scanned: checkpoint?.number, scannedAt: checkpoint?.updatedAt,
-                    haltReason: state?.halts[name], providers: providers))
+                    haltReason: state?.halts[name], providers: providers,
+                    hotWallet: OperatorReader.hotWallet(
+                        chain.network, address: wallets[name], thresholds: thresholds[name], stored: state?.walletBalances[name],
+                        registry: registry)))
         }
         return OperatorSnapshot(
             database: OperatorSnapshot.Database(

@@ -1,6 +1,8 @@
+import ChainConfig
 import EthereumCore
 import Foundation
 import GatewayAPI
+import GatewayDomain
 import GatewayStore
 import Logging
 import PostgresNIO
@@ -99,5 +101,29 @@ struct OperatorReader {
             logger.warning("operator snapshot: the database could not be read", metadata: ["error": "\(describeDatabaseError(error))"])
             return nil
         }
+    }
+}
+
+extension OperatorReader {
+    /// A network's hot wallet as `/readyz?verbose` and `gateway status` show it: each asset's
+    /// stored balance (network → asset as ``State/walletBalances`` keeps it) beside its
+    /// thresholds, and the gas runway this process's sender last reported (nil while unknown
+    /// here). Nil without a hot wallet.
+    static func hotWallet(
+        _ network: NetworkConfig, address: Address?, thresholds: HotWalletThresholds?, stored: [String: (amount: UInt256, readAt: Int64)]?,
+        registry: MetricsRegistry
+    ) -> OperatorSnapshot.HotWallet? {
+        guard let address, let thresholds else { return nil }
+        let balances = thresholds.assets.map { asset in
+            let key = asset.token == "native" ? "native" : network.token(symbol: asset.token)?.address?.lowercased
+            let reading = key.flatMap { stored?[$0] }
+            return OperatorSnapshot.HotWallet.Balance(
+                token: asset.token, decimals: asset.decimals, amount: reading?.amount, readAt: reading?.readAt, warning: asset.warning,
+                critical: asset.critical)
+        }
+        let runway = registry.value("gateway_hot_wallet_gas_runway_refunds", ["network": network.name]).flatMap { value in
+            value.isFinite && value >= 0 && value < 0x1p64 ? UInt64(value) : nil
+        }
+        return OperatorSnapshot.HotWallet(address: address.checksummed, balances: balances, gasRunwayRefunds: runway)
     }
 }

@@ -1,3 +1,4 @@
+import ChainConfig
 import EthereumCore
 import GatewayDomain
 
@@ -17,8 +18,24 @@ public struct RefundConfiguration: Sendable {
     public var unexplainedRounds = 30
     /// How often the hot wallets' balances are stored for operators (`address_balances`).
     public var balanceInterval: Duration = .seconds(15)
+    /// Hot-wallet balance thresholds that replace the defaults (``HotWalletThresholds``).
+    public var thresholdSettings: [HotWalletThresholds.Setting] = []
 
     public init() {}
+
+    /// Each served network's hot-wallet thresholds: the defaults (the gas coin's from the
+    /// network's fee policy) with ``thresholdSettings`` applied. Throws when a setting names a
+    /// network not served or a token it does not list, or an amount its token cannot hold.
+    public func hotWalletThresholds(networks: [NetworkConfig]) throws(ThresholdError) -> [String: HotWalletThresholds] {
+        try HotWalletThresholds.resolve(
+            thresholdSettings,
+            networks: networks.map { network in
+                HotWalletThresholds.Network(
+                    name: network.name, nativeDecimals: network.nativeDecimals,
+                    tokens: network.tokens.filter { $0.address != nil }.map { ($0.symbol, $0.decimals) },
+                    policy: feePolicy(network: network.name))
+            })
+    }
 
     public func feePolicy(network: String) -> RefundFeePolicy {
         feePolicies[network] ?? RefundFeePolicy.defaults(network: network)

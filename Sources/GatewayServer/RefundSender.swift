@@ -1,6 +1,7 @@
 import ChainMonitor
 import ChainRPC
 import EthereumCore
+import GatewayAPI
 import GatewayDomain
 import GatewayStore
 import Logging
@@ -33,12 +34,17 @@ public actor RefundSender: Service {
     /// Wakes the sender when a refund is queued, instead of at its next pass.
     let changes: ChangeHub?
     let logger: Logger
+    /// Where the fee bumps, the send errors and the gas runway are reported.
+    let metrics: MetricsRegistry?
     var lastBalanceSave: ContinuousClock.Instant?
+    var lastRunway: ContinuousClock.Instant?
 
     public init(
         chain: Chain, wallet: HotWallet, refunds: RefundStore, balances: PostgresMonitorStore, configuration: RefundConfiguration,
-        client: PostgresClient, retryDelay: Duration = .seconds(5), changes: ChangeHub? = nil, logger: Logger
+        client: PostgresClient, retryDelay: Duration = .seconds(5), changes: ChangeHub? = nil, metrics: MetricsRegistry? = nil,
+        logger: Logger
     ) {
+        self.metrics = metrics
         self.chain = chain
         self.wallet = wallet
         self.refunds = refunds
@@ -65,6 +71,7 @@ public actor RefundSender: Service {
 
     public func run() async throws {
         let lock = self.lock
+        let network = self.network
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -72,6 +79,8 @@ public actor RefundSender: Service {
                         try await self.loop()
                     }
                 } catch {
+                    // Another process may hold the wallet now: its runway is not known here.
+                    self.metrics?.set("gateway_hot_wallet_gas_runway_refunds", ["network": network], .nan)
                     if Task.isCancelled { return }
                     self.logger.error("refund sender stopped; restarting", metadata: ["error": "\(describeDatabaseError(error))"])
                 }
@@ -122,6 +131,7 @@ public actor RefundSender: Service {
         var market: Market? = nil
         var (nonces, now) = try await refunds.unfinishedNonces(network: network, wallet: address)
         let funds = try await readBalances(head: head)
+        await reportRunway(native: funds.native, market: &market)
 
         if nonces.contains(where: { $0.state == .open }) {
             let used = try await pool.quorumRead(.transactionCount(address, .latest), parse: RPCParse.uint64)
@@ -238,6 +248,7 @@ public actor RefundSender: Service {
                     return
                 }
                 try await replace(nonce, newest: newest, filler: nonce.filler, fees: fees, head: head, summary: &summary)
+                metrics?.add("gateway_refund_fee_bumps_total", ["network": network])
             case .atCap:
                 if let refund = nonce.refund, !nonce.filler { try await refunds.noteWaiting(refundId: refund.id, reason: .feeAboveCap) }
                 let since = newest.lastSentAt.map { now.unixSeconds - $0.unixSeconds } ?? policy.resendSeconds
@@ -279,6 +290,9 @@ public actor RefundSender: Service {
         let refusals = result.rejected.keys.sorted().compactMap { result.rejected[$0] }
         let outcome = BroadcastOutcome.combine(
             accepted: result.accepted.count, refusals: refusals, required: min(2, pool.providerCount))
+        if let cause = RefundSendCause.classify(outcome, refusals: refusals) {
+            metrics?.add("gateway_refund_send_errors_total", ["network": network, "cause": cause.rawValue])
+        }
         Failpoint.hit("refund.after_broadcast")
         try await refunds.recordBroadcast(
             txHash: attempt.txHash, outcome: outcome, error: refusals.isEmpty ? nil : refusals.joined(separator: "\n"), head: head)
@@ -518,6 +532,23 @@ public actor RefundSender: Service {
                 native: native, tokens: tokens, reserved: [],
                 need: WalletFunds.Need(gasLimit: gasLimit, fees: fees, token: nil, amount: .zero))
                 == .enough
+        }
+    }
+
+    /// Sets `gateway_hot_wallet_gas_runway_refunds` from the native balance just read and the
+    /// fees a refund would be signed with now (``HotWalletThresholds/gasRunway(native:gasLimit:maxFeePerGas:)``
+    /// with ``RefundFeePolicy/referenceGasLimit``), every ``RefundConfiguration/balanceInterval``:
+    /// the fee history it needs is one more read, shared with the rest of the pass. A failed
+    /// read leaves the last value.
+    func reportRunway(native: UInt256, market: inout Market?) async {
+        guard let metrics, lastRunway.map({ ContinuousClock.now - $0 >= configuration.balanceInterval }) ?? true else { return }
+        do {
+            let fees = try await marketFees(&market)
+            let runway = HotWalletThresholds.gasRunway(native: native, gasLimit: policy.referenceGasLimit, maxFeePerGas: fees.maxFee)
+            metrics.set("gateway_hot_wallet_gas_runway_refunds", ["network": network], Double(runway))
+            lastRunway = .now
+        } catch {
+            logger.debug("gas runway not computed: fees unknown", metadata: ["error": "\(error)"])
         }
     }
 

@@ -151,7 +151,7 @@ import Testing
         #expect(text.contains("gateway_sessions_created_total 1\n"))
 
         let allowed: Set<String> = [
-            "network", "provider", "state", "outcome", "kind", "route", "method", "code", "version", "status", "token",
+            "network", "provider", "state", "outcome", "kind", "route", "method", "code", "version", "status", "token", "level", "cause",
         ]
         let routes = Set(f.app.metrics.allSeries().compactMap { $0.labels["route"] })
         for entry in f.app.metrics.allSeries() {
@@ -185,12 +185,31 @@ import Testing
 
     @Test("/metrics: a hot wallet's balances exist from start-up and follow what its sender stored; refunds by status")
     func hotWalletAndRefundSeries() async throws {
-        let f = try await CheckoutFixture(hotWallet: try PrivateKey(bytes: Array(repeating: 0x42, count: 32)))
+        var refunds = RefundConfiguration()
+        refunds.thresholdSettings = try ["devnet:USDC:warning=1000", "devnet:usdc:critical=100.5"].map(HotWalletThresholds.Setting.parse)
+        let f = try await CheckoutFixture(hotWallet: try PrivateKey(bytes: Array(repeating: 0x42, count: 32)), refunds: refunds)
         var text = try await f.call(.get, "/metrics", key: .some(nil)).body
         for token in ["native", "USDC", "USDT"] {
             #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"\(token)\"} 0\n"))
         }
-        #expect(!text.contains("gateway_hot_wallet_balance_base_units{network=\"ethereum\""))
+        // The thresholds as configured (USDC) or by default (the gas coin: 50 and 10 refunds of
+        // 81,250 gas at devnet's 100 gwei cap; USDT: off), from start-up.
+        let thresholds = [
+            ("native", "warning", "4.0625e+17"), ("native", "critical", "8.125e+16"), ("USDC", "warning", "1000000000"),
+            ("USDC", "critical", "100500000"), ("USDT", "warning", "0"), ("USDT", "critical", "0"),
+        ]
+        for (token, level, value) in thresholds {
+            let series = "gateway_hot_wallet_balance_threshold_base_units{network=\"devnet\",token=\"\(token)\",level=\"\(level)\"}"
+            #expect(text.contains("\n\(series) \(value)\n"), "\(series)")
+        }
+        #expect(text.contains("\ngateway_hot_wallet_gas_runway_refunds{network=\"devnet\"} NaN\n"), "not computed by this process yet")
+        #expect(text.contains("\ngateway_refund_fee_bumps_total{network=\"devnet\"} 0\n"))
+        for cause in ["nonce", "underpriced", "insufficient_funds", "rejected", "timeout", "provider", "other"] {
+            #expect(text.contains("\ngateway_refund_send_errors_total{network=\"devnet\",cause=\"\(cause)\"} 0\n"), "\(cause)")
+        }
+        for family in MetricCatalog.hotWalletFamilies {
+            #expect(!text.contains("\(family){network=\"ethereum\""), "\(family): no hot wallet on ethereum")
+        }
         #expect(text.contains("gateway_refunds{status=\"pending\"} 0\n"))
         let wallet = try PrivateKey(bytes: Array(repeating: 0x42, count: 32)).address.lowercased
         try await f.execute(
@@ -207,5 +226,32 @@ import Testing
         #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"USDC\"} 250000000\n"))
         #expect(text.contains("gateway_hot_wallet_balance_timestamp_seconds{network=\"devnet\",token=\"USDC\"} 1800000000\n"))
         #expect(text.contains("gateway_hot_wallet_balance_base_units{network=\"devnet\",token=\"USDT\"} 0\n"))
+
+        // The same facts for the operator, in exact base units.
+        let reply = try await f.call(.get, "/readyz?verbose", key: .some(nil), headers: Self.operatorHeaders)
+        let networks = reply.json["networks"]?.array?.compactMap(\.object) ?? []
+        #expect(networks.last?["hot_wallet"] == .null, "ethereum has no hot wallet")
+        let hot = try #require(networks.first?["hot_wallet"]?.object)
+        #expect(hot.string("address") == (try PrivateKey(bytes: Array(repeating: 0x42, count: 32))).address.checksummed)
+        #expect(hot["gas_runway_refunds"] == .null)
+        let balances = hot["balances"]?.array?.compactMap(\.object) ?? []
+        #expect(balances.map { $0.string("token") } == ["native", "USDC", "USDT"])
+        #expect(balances.map { $0.string("amount") } == ["1500000000000000000", "250000000", nil])
+        #expect(balances.map { $0["read_at"]?.intValue } == [1_800_000_000, 1_800_000_000, nil])
+        #expect(balances.map { $0.string("warning") } == ["406250000000000000", "1000000000", "0"])
+        #expect(balances.map { $0.string("critical") } == ["81250000000000000", "100500000", "0"])
+        #expect(balances.map { $0.string("state") } == ["ok", "warning", "unknown"])
+        #expect(balances.map { $0["decimals"]?.intValue } == [18, 6, 6])
+
+        // A pass of the sender reads the balance and the fees: the runway is known, here and for the operator.
+        let sender = try #require(f.app.senders.first)
+        try await sender.pass()
+        let runway = try #require(f.app.metrics.value("gateway_hot_wallet_gas_runway_refunds", ["network": "devnet"]))
+        #expect(runway.isFinite && runway >= 0)
+        let again = try await f.call(.get, "/readyz?verbose", key: .some(nil), headers: Self.operatorHeaders)
+        let operatorWallet = again.json["networks"]?.array?.first?.object?["hot_wallet"]?.object
+        #expect(operatorWallet?["gas_runway_refunds"]?.intValue == Int64(runway))
+        let stored = operatorWallet?["balances"]?.array?.first?.object?.string("amount")
+        if stored == "0" { #expect(runway == 0, "an empty wallet pays no refund") }
     }
 }

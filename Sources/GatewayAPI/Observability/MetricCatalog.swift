@@ -1,3 +1,6 @@
+import EthereumCore
+import GatewayDomain
+
 /// Every metric family the gateway exports, in one place: the names follow the Prometheus
 /// conventions (one `gateway_` prefix, base units in the name, `_total` for counters,
 /// `_timestamp_seconds` for Unix times) and every label has a bounded set of values (a
@@ -125,6 +128,18 @@ public enum MetricCatalog {
         MetricFamily(
             "gateway_hot_wallet_balance_timestamp_seconds", .gauge, "When that balance was read (0: not yet).",
             labels: ["network", "token"]),
+        MetricFamily(
+            "gateway_hot_wallet_balance_threshold_base_units", .gauge,
+            "The balance below which the hot wallet's asset warns (level=\"warning\") or is critical, in base units; 0: off.",
+            labels: ["network", "token", "level"]),
+        MetricFamily(
+            "gateway_hot_wallet_gas_runway_refunds", .gauge,
+            "Refunds the native balance pays at the current fees: balance / (reference gas limit × max fee per gas); NaN: not known here.",
+            labels: ["network"]),
+        MetricFamily(
+            "gateway_refund_fee_bumps_total", .counter, "Refund transactions replaced by one with higher fees.", labels: ["network"]),
+        MetricFamily(
+            "gateway_refund_send_errors_total", .counter, "Refund transactions no provider took, by cause.", labels: ["network", "cause"]),
         MetricFamily("gateway_refunds", .gauge, "Refunds by status.", labels: ["status"]),
         MetricFamily("gateway_refund_oldest_pending_age_seconds", .gauge, "Age of the oldest refund still pending (0 if none)."),
 
@@ -151,18 +166,40 @@ public enum MetricCatalog {
         for status in refundStatuses { registry.touch("gateway_refunds", ["status": status]) }
     }
 
-    /// The balance series of the hot wallet of `network`: its gas coin and `tokens`.
-    public static func touchHotWallet(_ registry: MetricsRegistry, network: String, tokens: [String]) {
-        for token in ["native"] + tokens {
-            registry.touch("gateway_hot_wallet_balance_base_units", ["network": network, "token": token])
-            registry.touch("gateway_hot_wallet_balance_timestamp_seconds", ["network": network, "token": token])
+    /// The series of the hot wallet of `thresholds.network`: the balance of its gas coin and of
+    /// each token, their thresholds (set to the configured values), the gas runway (NaN until
+    /// this process's sender computes it) and the sender's counters, every cause at 0.
+    public static func touchHotWallet(_ registry: MetricsRegistry, thresholds: HotWalletThresholds) {
+        let network = thresholds.network
+        for asset in thresholds.assets {
+            let labels = ["network": network, "token": asset.token]
+            registry.touch("gateway_hot_wallet_balance_base_units", labels)
+            registry.touch("gateway_hot_wallet_balance_timestamp_seconds", labels)
+            for level in HotWalletThresholds.Level.allCases {
+                registry.set(
+                    "gateway_hot_wallet_balance_threshold_base_units", labels.merging(["level": level.rawValue]) { $1 },
+                    gaugeValue(asset.threshold(level)))
+            }
+        }
+        registry.set("gateway_hot_wallet_gas_runway_refunds", ["network": network], .nan)
+        registry.touch("gateway_refund_fee_bumps_total", ["network": network])
+        for cause in RefundSendCause.allCases {
+            registry.touch("gateway_refund_send_errors_total", ["network": network, "cause": cause.rawValue])
         }
     }
 
     /// Families whose series exist per configured hot wallet only.
     public static let hotWalletFamilies: Set<String> = [
         "gateway_hot_wallet_balance_base_units", "gateway_hot_wallet_balance_timestamp_seconds",
+        "gateway_hot_wallet_balance_threshold_base_units", "gateway_hot_wallet_gas_runway_refunds", "gateway_refund_fee_bumps_total",
+        "gateway_refund_send_errors_total",
     ]
+
+    /// An amount of base units as a gauge's value: a float, exact up to 2^53 (the nearest float
+    /// above that; alerts compare like with like). Never read back into a decision.
+    public static func gaugeValue(_ amount: UInt256) -> Double {
+        Double(amount.decimalString) ?? .infinity
+    }
 
     /// Every status a refund can have (`refunds.status`).
     public static let refundStatuses = ["requires_action", "pending", "succeeded", "failed", "canceled"]
@@ -170,7 +207,9 @@ public enum MetricCatalog {
     /// Creates every series of one network and its providers.
     public static func touchNetwork(_ registry: MetricsRegistry, network: String, providers: [String]) {
         let labels = ["network": network]
-        for family in families where family.labels == ["network"] { registry.touch(family.name, labels) }
+        for family in families where family.labels == ["network"] && !hotWalletFamilies.contains(family.name) {
+            registry.touch(family.name, labels)
+        }
         for state in transferStates { registry.touch("gateway_monitor_transfers_total", ["network": network, "state": state]) }
         for provider in providers {
             let labels = ["network": network, "provider": provider]

@@ -1,3 +1,4 @@
+import EthereumCore
 import GatewayDomain
 
 /// What the gateway knows of its own state at one moment: the database, each network with
@@ -45,6 +46,52 @@ public struct OperatorSnapshot: Sendable, Hashable {
         }
     }
 
+    /// A network's hot wallet: each asset's stored balance beside its thresholds, and how many
+    /// refunds its gas pays (never part of readiness: an empty wallet stops refunds, not payments).
+    public struct HotWallet: Sendable, Hashable {
+        public struct Balance: Sendable, Hashable {
+            /// `native` or the token's symbol.
+            public var token: String
+            public var decimals: Int
+            /// Base units as the sender last stored them; nil before the first reading.
+            public var amount: UInt256?
+            /// Unix seconds of that reading.
+            public var readAt: Int64?
+            public var warning: UInt256
+            public var critical: UInt256
+
+            public init(token: String, decimals: Int, amount: UInt256?, readAt: Int64?, warning: UInt256, critical: UInt256) {
+                self.token = token
+                self.decimals = decimals
+                self.amount = amount
+                self.readAt = readAt
+                self.warning = warning
+                self.critical = critical
+            }
+
+            /// `critical` or `warning` below that threshold (as the alerts compare: strictly
+            /// below, a threshold of 0 never), `ok` above, `unknown` before the first reading.
+            public var state: String {
+                guard let amount else { return "unknown" }
+                if amount < critical { return "critical" }
+                if amount < warning { return "warning" }
+                return "ok"
+            }
+        }
+
+        /// The wallet's address (checksummed).
+        public var address: String
+        public var balances: [Balance]
+        /// `gateway_hot_wallet_gas_runway_refunds` in this process; nil while it is not known here.
+        public var gasRunwayRefunds: UInt64?
+
+        public init(address: String, balances: [Balance], gasRunwayRefunds: UInt64?) {
+            self.address = address
+            self.balances = balances
+            self.gasRunwayRefunds = gasRunwayRefunds
+        }
+    }
+
     public struct Network: Sendable, Hashable {
         public var name: String
         public var chainId: UInt64
@@ -56,10 +103,14 @@ public struct OperatorSnapshot: Sendable, Hashable {
         /// Why the monitor is halted, or nil.
         public var haltReason: String?
         public var providers: [Provider]
+        /// Nil when the network has no hot wallet unlocked.
+        public var hotWallet: HotWallet?
 
         public init(
-            name: String, chainId: UInt64, head: UInt64?, scanned: UInt64?, scannedAt: Int64?, haltReason: String?, providers: [Provider]
+            name: String, chainId: UInt64, head: UInt64?, scanned: UInt64?, scannedAt: Int64?, haltReason: String?, providers: [Provider],
+            hotWallet: HotWallet? = nil
         ) {
+            self.hotWallet = hotWallet
             self.name = name
             self.chainId = chainId
             self.head = head
@@ -184,6 +235,7 @@ public struct OperatorSnapshot: Sendable, Hashable {
                                     "last_failure": .string(provider.lastFailure),
                                 ]))
                         }),
+                    "hot_wallet": network.hotWallet.map(Self.json) ?? .null,
                 ]))
         }
         let webhooks: JSONValue =
@@ -209,6 +261,28 @@ public struct OperatorSnapshot: Sendable, Hashable {
                 "networks": .array(items),
                 "webhooks": webhooks,
                 "time": .int(now),
+            ]))
+    }
+
+    /// Amounts as decimal strings of base units: exact, whatever their size.
+    static func json(_ wallet: HotWallet) -> JSONValue {
+        .object(
+            JSONObject([
+                "address": .string(wallet.address),
+                "gas_runway_refunds": int(wallet.gasRunwayRefunds),
+                "balances": .array(
+                    wallet.balances.map { balance in
+                        .object(
+                            JSONObject([
+                                "token": .string(balance.token),
+                                "decimals": .int(Int64(balance.decimals)),
+                                "amount": .string(balance.amount?.decimalString),
+                                "read_at": balance.readAt.map { .int($0) } ?? .null,
+                                "warning": .string(balance.warning.decimalString),
+                                "critical": .string(balance.critical.decimalString),
+                                "state": .string(balance.state),
+                            ]))
+                    }),
             ]))
     }
 
