@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // RFC 4180 quoting of the accounting exports (GatewayStore/Exports).
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
@@ -73,6 +75,7 @@ let package = Package(
                 "ChainMonitor", "EthereumCore", "GatewayDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CSV", package: "CSV.swift"),
             ],
             resources: [.embedInCode("Database/Migrations")]
         ),
