@@ -101,7 +101,12 @@ public struct ExportService: Sendable {
     }
 
     func read(merchantId: String, livemode: Bool, kind: ExportKind, range: ExportDateRange) async throws -> Records {
-        let zone = try Self.zone(try await timeZone(merchantId: merchantId))
+        let name = try await timeZone(merchantId: merchantId)
+        let zone: FoundationZone
+        do throws(RequestError) { zone = try Self.zone(name) } catch {
+            // The request is fine; the stored setting is not: the merchant has to set it again.
+            throw RequestError(.unprocessable, code: error.code, "the merchant's time zone \(error.message); set it again")
+        }
         let (start, end) = range.window(in: zone)
         let payments = try await store.payments(merchantId: merchantId, livemode: livemode, start: start, end: end)
         let refunds = kind == .payments ? [] : try await store.refunds(merchantId: merchantId, livemode: livemode, start: start, end: end)
