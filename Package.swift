@@ -27,6 +27,8 @@ let package = Package(
         // The console's sign-in: bcrypt password hashes, session middleware and storage.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // RFC 4180 quoting of the accounting exports (GatewayStore/Exports).
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // libsecp256k1 from Debian (libsecp256k1-dev), with its recovery module.
@@ -75,6 +77,7 @@ let package = Package(
                 "ChainMonitor", "EthereumCore", "GatewayDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CSV", package: "CSV.swift"),
             ],
             resources: [.embedInCode("Database/Migrations")]
         ),

@@ -64,6 +64,7 @@ public enum GatewayRouter {
         merchantRoutes.register(on: v1)
         merchantRoutes.registerWebhooks(on: v1)
         merchantRoutes.registerRefunds(on: v1)
+        ExportRoutes(exports: ExportService(client: stores.merchants.client)).register(on: v1)
         try CheckoutRoutes(sessions: stores.sessions, configuration: configuration, limiter: limiter, changes: changes).register(on: router)
         try RefundPageRoutes(refunds: stores.refunds, configuration: configuration, limiter: limiter).register(on: router)
         if let console {

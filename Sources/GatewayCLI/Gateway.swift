@@ -10,6 +10,7 @@ struct Gateway: AsyncParsableCommand {
             ServeCommand.self, MerchantCommand.self, APIKeyCommand.self, WebhookCommand.self, WalletCommand.self, EthCommand.self,
             KeystoreCommand.self, ChainCommand.self,
             MigrateCommand.self, MonitorCommand.self, ScanCommand.self, StatusCommand.self, UserCommand.self,
+            ExportCommand.self,
         ]
     )
 }

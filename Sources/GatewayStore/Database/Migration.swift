@@ -52,6 +52,7 @@ public struct Migration: Sendable, Hashable, CustomStringConvertible {
             ("0007_change_notices.sql", PackageResources._007_change_notices_sql),
             ("0008_credential_notices.sql", PackageResources._008_credential_notices_sql),
             ("0009_refund_notices.sql", PackageResources._009_refund_notices_sql),
+            ("0010_merchant_time_zone.sql", PackageResources._010_merchant_time_zone_sql),
             ("0011_console.sql", PackageResources._011_console_sql),
         ]
         do {
