@@ -30,7 +30,7 @@ enum ConsolePages {
     }
 
     static func layout(title: String, user: ConsoleUser, csrfToken: String, body: HTML) -> HTML {
-        let role = user.role == .operator_ ? "operator" : "merchant \(user.merchantId ?? "")"
+        let role = user.role == .operations ? "operator" : "merchant \(user.merchantId ?? "")"
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -143,7 +143,7 @@ struct ConsoleRoutes {
     func overview(user: ConsoleUser, session: ConsoleSession) async throws -> Response {
         let counts = try await console.sessionsByStatus(merchantId: user.merchantScope(requested: nil))
         var tiles: [HTML] = [ConsolePages.statusTile(counts)]
-        if user.role == .operator_ {
+        if user.role == .operations {
             if let snapshot {
                 let facts = await snapshot()
                 tiles.insert(ConsolePages.networkStrips(facts), at: 0)
@@ -165,7 +165,7 @@ struct ConsoleRoutes {
         return page(
             ConsolePages.layout(
                 title: "Sessions", user: user, csrfToken: session.csrfToken,
-                body: ConsolePages.sessionList(rows, status: status, search: search, showMerchant: user.role == .operator_)))
+                body: ConsolePages.sessionList(rows, status: status, search: search, showMerchant: user.role == .operations)))
     }
 
     func sessionPage(id: String, user: ConsoleUser, session: ConsoleSession, notice: (ok: Bool, text: String)?) async throws

@@ -4,7 +4,7 @@ import Crypto
 public struct ConsoleUser: Sendable, Hashable, Codable {
     public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
         /// Sees every merchant, the networks, balances and queues; acts for no merchant.
-        case operator_ = "operator"
+        case operations = "operator"
         /// Sees and acts for one merchant.
         case merchant
     }
@@ -25,7 +25,7 @@ public struct ConsoleUser: Sendable, Hashable, Codable {
     /// Whether this user may see the merchant's sessions, payments and refunds.
     public func canView(merchantId other: String) -> Bool {
         switch role {
-        case .operator_: return true
+        case .operations: return true
         case .merchant: return merchantId == other
         }
     }
@@ -40,7 +40,7 @@ public struct ConsoleUser: Sendable, Hashable, Codable {
     /// operator's choice (nil: every merchant).
     public func merchantScope(requested: String?) -> String? {
         switch role {
-        case .operator_: return requested
+        case .operations: return requested
         case .merchant: return merchantId
         }
     }
@@ -88,7 +88,7 @@ public enum ConsoleCredentials {
         guard password.utf8.count <= maximumPasswordBytes else { throw .passwordTooLong(maximum: maximumPasswordBytes) }
         switch (role, merchantId) {
         case (.merchant, nil): throw .merchantRequired
-        case (.operator_, .some): throw .merchantNotAllowed
+        case (.operations, .some): throw .merchantNotAllowed
         default: return normalized
         }
     }
