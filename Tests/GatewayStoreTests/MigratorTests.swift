@@ -38,7 +38,8 @@ import Testing
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 #expect(
                     tables == [
-                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "hot_wallet_nonces", "idempotency_keys",
+                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "console_sessions", "console_users",
+                        "hot_wallet_nonces", "idempotency_keys",
                         "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases",
                         "outbox_events", "payment_sessions", "refund_attempts", "refunds", "reserved_amounts", "schema_migrations",
                         "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
