@@ -27,23 +27,8 @@ enum QRCode {
             }
         }
         return """
-            <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(size) \(size)" width="256" height="256" role="img" aria-label="\(escape(title))" shape-rendering="crispEdges">\
-            <title>\(escape(title))</title><rect width="\(size)" height="\(size)" fill="#fff"/><path d="\(path)" fill="#000"/></svg>
+            <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(size) \(size)" width="256" height="256" role="img" aria-label="\(HTML.escape(title))" shape-rendering="crispEdges">\
+            <title>\(HTML.escape(title))</title><rect width="\(size)" height="\(size)" fill="#fff"/><path d="\(path)" fill="#000"/></svg>
             """
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

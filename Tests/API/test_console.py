@@ -245,3 +245,18 @@ def test_user_create_refuses_a_short_password_and_a_taken_email(gateway, tmp_pat
     # The password is stored only as a bcrypt hash.
     hashes = psql(gateway.database_url, "SELECT string_agg(password_hash, ',') FROM console_users")
     assert PASSWORD not in hashes and all(h.startswith("$2") for h in hashes.split(","))
+
+
+def test_hostile_query_and_form_values_get_an_answer_not_an_error(gateway, users) -> None:
+    client = sign_in(gateway, "ops@gateway.example")
+    for params in ({"q": "ps_\x00"}, {"merchant": "mer_\x00"}, {"status": "\x00"}, {"q": "x" * 5000}, {"q": "%FF%00"}):
+        answer = client.get(gateway.url + "/console/sessions", params=params)
+        assert answer.status_code == 200, (params, answer.status_code)
+    assert client.get(gateway.url + "/console/sessions/ps_%00").status_code == 404
+    # A NUL in the sign-in fields is a refusal like any wrong password.
+    other = requests.Session()
+    token = login_token(other, gateway)
+    answer = other.post(gateway.url + "/console/login",
+                        data={"email": "owner@shop.example\x00", "password": PASSWORD + "\x00", "csrf_token": token},
+                        allow_redirects=False)
+    assert answer.status_code == 401

@@ -11,7 +11,9 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Tuple
 
 from conftest import SUMMARY
 from gateway_server import GatewayServer, free_port
@@ -27,6 +29,31 @@ def cluster(command: str, env: dict) -> str:
     return subprocess.run([str(REPO / "Scripts/dev-postgres"), command], env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
+@contextmanager
+def gateway_on_own_cluster(tmp_path: Path) -> Iterator[Tuple[GatewayServer, dict]]:
+    """A gateway on a PostgreSQL cluster of its own (stopping it disturbs no other test), and the
+    environment that starts and stops that cluster."""
+    env = dict(os.environ, DEV_PG_NAME="outage", DEV_PG_PORT=str(free_port()))
+    cluster("start", env)
+    saved = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = cluster("url", env)
+    try:
+        gateway = GatewayServer(tmp_path, block_time="1", extra_args=DEADLINE_ARGS)
+    finally:
+        os.environ["DATABASE_URL"] = saved
+    try:
+        yield gateway, env
+    finally:
+        if gateway.process.poll() is None:
+            gateway.kill()
+        gateway.log.close()
+        gateway.chain.stop()
+        try:
+            cluster("stop", env)
+        except subprocess.CalledProcessError:
+            pass
+
+
 def wait_or_show_log(gateway: GatewayServer, session_id: str) -> dict:
     """The session once completed; on failure the gateway's log, without the pool's retries."""
     try:
@@ -40,16 +67,7 @@ def test_database_stopped_as_the_gateway_starts(tmp_path: Path) -> None:
     """The database goes away while every service makes its first calls: calls caught on a dying
     connection may never answer, and are abandoned at their deadline; the payment made after the
     restart completes."""
-    env = dict(os.environ, DEV_PG_NAME="outage", DEV_PG_PORT=str(free_port()))
-    cluster("start", env)
-    server_url = cluster("url", env)
-    saved = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = server_url
-    try:
-        gateway = GatewayServer(tmp_path, block_time="1", extra_args=DEADLINE_ARGS)
-    finally:
-        os.environ["DATABASE_URL"] = saved
-    try:
+    with gateway_on_own_cluster(tmp_path) as (gateway, env):
         cluster("stop", env)
         time.sleep(5)
         cluster("start", env)
@@ -61,27 +79,10 @@ def test_database_stopped_as_the_gateway_starts(tmp_path: Path) -> None:
         gateway.pay(option, int(option["amount_due_base_units"]))
         done = wait_or_show_log(gateway, session["id"])
         assert done["amount_received"] == done["amount_due"]
-    finally:
-        gateway.kill()
-        gateway.log.close()
-        gateway.chain.stop()
-        try:
-            cluster("stop", env)
-        except subprocess.CalledProcessError:
-            pass
 
 
 def test_outage_fails_fast_recovers_and_stops_in_time(tmp_path: Path) -> None:
-    env = dict(os.environ, DEV_PG_NAME="outage", DEV_PG_PORT=str(free_port()))
-    cluster("start", env)
-    server_url = cluster("url", env)
-    saved = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = server_url
-    try:
-        gateway = GatewayServer(tmp_path, block_time="1", extra_args=DEADLINE_ARGS)
-    finally:
-        os.environ["DATABASE_URL"] = saved
-    try:
+    with gateway_on_own_cluster(tmp_path) as (gateway, env):
         session = gateway.create_session()
         cluster("stop", env)
         time.sleep(4)  # the probe notices within its interval and timeout (1 s + 2 s)
@@ -114,12 +115,3 @@ def test_outage_fails_fast_recovers_and_stops_in_time(tmp_path: Path) -> None:
         SUMMARY.append(
             f"database outage: 503 in at most {max(latencies) * 1000:.0f} ms while away, the payment made meanwhile completed "
             f"after the restart, SIGTERM with the database away stopped gateway serve in {stopped_after:.1f} s (exit {code})")
-    finally:
-        if gateway.process.poll() is None:
-            gateway.kill()
-        gateway.log.close()
-        gateway.chain.stop()
-        try:
-            cluster("stop", env)
-        except subprocess.CalledProcessError:
-            pass

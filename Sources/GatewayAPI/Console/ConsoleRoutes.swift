@@ -112,10 +112,12 @@ struct ConsoleRoutes {
             }
         }
         let found = email.isEmpty ? nil : try await console.user(email: email)
-        let hash = found?.passwordHash ?? Self.decoyHash
-        // bcrypt takes a quarter of a second on purpose: off the event loops and the cooperative pool.
+        let stored = found?.passwordHash
+        // bcrypt takes a quarter of a second on purpose: off the event loops and the cooperative
+        // pool (the decoy hash too, made on first use).
         let matches = try await NIOThreadPool.singleton.runIfActive {
-            password.utf8.count <= ConsoleCredentials.maximumPasswordBytes && Bcrypt.verify(password, hash: hash)
+            password.utf8.count <= ConsoleCredentials.maximumPasswordBytes && !password.utf8.contains(0)
+                && Bcrypt.verify(password, hash: stored ?? Self.decoyHash)
         }
         guard let (user, _) = found, matches else {
             await failures.record(email)
@@ -159,8 +161,8 @@ struct ConsoleRoutes {
     func sessionList(_ request: Request, user: ConsoleUser, session: ConsoleSession) async throws -> Response {
         let query = request.uri.queryParameters
         let status = query["status"].map(String.init).flatMap { SessionStatus(rawValue: $0)?.rawValue }
-        let search = query["q"].map { String($0.prefix(200)) }
-        let merchant = user.merchantScope(requested: query["merchant"].map(String.init).flatMap { $0.isEmpty ? nil : $0 })
+        let search = ConsoleForm.text(query["q"].map(String.init), maxLength: 200)
+        let merchant = user.merchantScope(requested: ConsoleForm.text(query["merchant"].map(String.init), maxLength: 100))
         let rows = try await console.sessions(merchantId: merchant, status: status, search: search, limit: 100)
         return page(
             ConsolePages.layout(
@@ -204,10 +206,7 @@ struct ConsoleRoutes {
                     title: "Not allowed", user: user, csrfToken: session.csrfToken,
                     body: "<p class=\"empty\">Only the merchant's own users can refund its payments.</p>"))
         }
-        func field(_ name: String) -> String? {
-            guard let value = form[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-            return String(value.prefix(100))
-        }
+        func field(_ name: String) -> String? { ConsoleForm.text(form[name], maxLength: 100) }
         let request = NewRefundRequest(
             paymentSession: sessionId, amount: field("amount"), destination: field("destination") ?? "payer", reason: field("reason"),
             metadata: [:],
@@ -266,6 +265,15 @@ enum ConsoleForm {
             out[name] = value
         }
         return out
+    }
+
+    /// A field as the console uses it: trimmed, nil when empty or when it holds a control
+    /// character (a NUL cannot even be stored), cut at `maxLength` characters.
+    static func text(_ value: String?, maxLength: Int) -> String? {
+        guard let trimmed = value?.trimmingCharacters(in: .whitespaces), !trimmed.isEmpty,
+            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
+        return String(trimmed.prefix(maxLength))
     }
 
     static func decode(_ text: Substring) -> String {

@@ -138,7 +138,7 @@ public final class MetricsRegistry: Sendable {
         var out = ""
         for family in families.values.sorted(by: { $0.name < $1.name }) {
             let name = family.name
-            out += "# HELP \(name) \(Self.escapeHelp(family.help))\n# TYPE \(name) \(family.kind.rawValue)\n"
+            out += "# HELP \(name) \(Self.escape(family.help, quotes: false))\n# TYPE \(name) \(family.kind.rawValue)\n"
             let entries = series[name] ?? [:]
             for (values, entry) in entries.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
                 let labels = zip(family.labels, values).map { ($0, $1) }
@@ -162,7 +162,7 @@ public final class MetricsRegistry: Sendable {
 
     static func labelText(_ labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
-        return "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+        return "{" + labels.map { "\($0.0)=\"\(escape($0.1, quotes: true))\"" }.joined(separator: ",") + "}"
     }
 
     /// Integers print without a fraction; others in Swift's shortest exact form.
@@ -173,24 +173,14 @@ public final class MetricsRegistry: Sendable {
         return "\(value)"
     }
 
-    static func escapeLabel(_ text: String) -> String {
+    /// The exposition format's escapes: backslash and newline everywhere, the double quote in
+    /// label values too (HELP text keeps its quotes).
+    static func escape(_ text: String, quotes: Bool) -> String {
         var out = ""
         for character in text {
             switch character {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
-    static func escapeHelp(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
+            case "\"" where quotes: out += "\\\""
             case "\n": out += "\\n"
             default: out.append(character)
             }

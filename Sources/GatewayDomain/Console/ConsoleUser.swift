@@ -52,6 +52,7 @@ public enum ConsoleCredentials {
         case emailInvalid
         case passwordTooShort(minimum: Int)
         case passwordTooLong(maximum: Int)
+        case passwordHasNUL
         case merchantRequired
         case merchantNotAllowed
 
@@ -60,6 +61,7 @@ public enum ConsoleCredentials {
             case .emailInvalid: return "the email must look like name@domain (at most 254 characters, no spaces)"
             case .passwordTooShort(let minimum): return "the password must be at least \(minimum) characters"
             case .passwordTooLong(let maximum): return "the password must be at most \(maximum) bytes (bcrypt reads no further)"
+            case .passwordHasNUL: return "the password must not contain a NUL character (bcrypt would stop reading there)"
             case .merchantRequired: return "a merchant user needs --merchant mer_…"
             case .merchantNotAllowed: return "an operator belongs to no merchant: leave out --merchant"
             }
@@ -86,6 +88,7 @@ public enum ConsoleCredentials {
         guard let normalized = normalizedEmail(email) else { throw .emailInvalid }
         guard password.count >= minimumPasswordLength else { throw .passwordTooShort(minimum: minimumPasswordLength) }
         guard password.utf8.count <= maximumPasswordBytes else { throw .passwordTooLong(maximum: maximumPasswordBytes) }
+        guard !password.utf8.contains(0) else { throw .passwordHasNUL }
         switch (role, merchantId) {
         case (.merchant, nil): throw .merchantRequired
         case (.operations, .some): throw .merchantNotAllowed

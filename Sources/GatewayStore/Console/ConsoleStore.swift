@@ -67,28 +67,27 @@ public struct ConsoleStore: Sendable {
     /// The stored form of a session key: its SHA-256, so that the table alone lets nobody in.
     static func digest(_ key: String) -> ByteBuffer { ByteBuffer(bytes: ConsoleSessionKey.digest(key)) }
 
-    /// Stores (or replaces) a session's JSON, kept for `expires` (nil: until removed).
+    /// Stores (or replaces) a session's JSON, kept for `expires` (nil: a replaced session keeps
+    /// its expiry, a new one has none).
     public func setSession(key: String, json: [UInt8], expires: Duration?) async throws {
-        let seconds = expires.map { Double($0.components.seconds) }
-        try await client.query(
-            """
-            INSERT INTO console_sessions (key_sha256, value, expires_at)
-            VALUES (\(Self.digest(key)), \(String(decoding: json, as: UTF8.self))::jsonb,
-                    CASE WHEN \(seconds)::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => \(seconds)::float8) END)
-            ON CONFLICT (key_sha256) DO UPDATE SET value = EXCLUDED.value,
-                expires_at = CASE WHEN \(seconds)::float8 IS NULL THEN console_sessions.expires_at ELSE EXCLUDED.expires_at END
-            """, logger: logger)
+        _ = try await writeSession(key: key, json: json, expires: expires, replace: true)
     }
 
     /// Stores a new session; false when the key exists.
     public func createSession(key: String, json: [UInt8], expires: Duration?) async throws -> Bool {
-        let seconds = expires.map { Double($0.components.seconds) }
+        try await writeSession(key: key, json: json, expires: expires, replace: false)
+    }
+
+    private func writeSession(key: String, json: [UInt8], expires: Duration?, replace: Bool) async throws -> Bool {
+        let seconds = expires.map { $0.components.seconds }
         let rows = try await client.query(
             """
             INSERT INTO console_sessions (key_sha256, value, expires_at)
-            VALUES (\(Self.digest(key)), \(String(decoding: json, as: UTF8.self))::jsonb,
-                    CASE WHEN \(seconds)::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => \(seconds)::float8) END)
-            ON CONFLICT (key_sha256) DO NOTHING RETURNING 1
+            VALUES (\(Self.digest(key)), \(String(decoding: json, as: UTF8.self))::jsonb, now() + make_interval(secs => \(seconds)::int8))
+            ON CONFLICT (key_sha256) DO UPDATE SET value = EXCLUDED.value,
+                expires_at = CASE WHEN \(seconds)::int8 IS NULL THEN console_sessions.expires_at ELSE EXCLUDED.expires_at END
+                WHERE \(replace)
+            RETURNING 1
             """, logger: logger)
         return try await rows.decode(Int32.self).all().first != nil
     }
