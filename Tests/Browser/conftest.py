@@ -331,8 +331,8 @@ class BrowserPage:
         except Exception as error:
             return f"(no console log: {error!r})"
 
-    def screenshot(self, state: str) -> Path:
-        path = screenshot_dir() / f"checkout-{state}.png"
+    def screenshot(self, state: str, page: str = "checkout") -> Path:
+        path = screenshot_dir() / f"{page}-{state}.png"
         height = self.script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);")
         width = self.script("return window.outerWidth;")
         self.driver.set_window_size(width, max(int(height) + 120, 600))

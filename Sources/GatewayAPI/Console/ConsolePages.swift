@@ -73,17 +73,33 @@ enum ConsolePages {
         return "\(strips)"
     }
 
-    static func balanceTile(_ balances: [ConsoleStore.BalanceRow], tokens: [String: (symbol: String, decimals: Int)]) -> HTML {
-        let rows: [HTML] = balances.map { row in
-            let (symbol, decimals) =
-                row.asset == "native" ? ("native", 18) : (tokens["\(row.network):\(row.asset)"] ?? (row.asset, 0))
-            return
-                "<tr><td>\(row.network)</td><td><code>\(row.address)</code></td><td>\(symbol)</td><td class=\"num\">\(AmountText.format(row.amount, scale: decimals))</td><td>\(row.updatedAt.rfc3339)</td></tr>"
+    /// Each hot wallet's balances beside their thresholds (the facts `/readyz?verbose` and
+    /// `gateway status` show), and its gas runway.
+    static func balanceTile(_ facts: OperatorSnapshot) -> HTML {
+        var rows: [HTML] = []
+        for network in facts.networks {
+            guard let wallet = network.hotWallet else { continue }
+            for balance in wallet.balances {
+                func format(_ units: UInt256) -> String { units.isZero ? "off" : AmountText.format(units, scale: balance.decimals) }
+                let amount = balance.amount.map { AmountText.format($0, scale: balance.decimals) } ?? "not read yet"
+                let readAt = balance.readAt.map { Timestamp(unixSeconds: $0).rfc3339 } ?? "–"
+                rows.append(
+                    """
+                    <tr class="\(balance.state)"><td>\(network.name)</td><td><code>\(wallet.address)</code></td><td>\(balance.token)</td>\
+                    <td class="num" id="balance-\(network.name)-\(balance.token)">\(amount)</td><td class="num">\(format(balance.warning))</td>\
+                    <td class="num">\(format(balance.critical))</td><td>\(balance.state)</td><td>\(readAt)</td></tr>
+                    """)
+            }
+            let runway = wallet.gasRunwayRefunds.map { "gas for \($0) more refunds" } ?? "gas runway not known in this process"
+            rows.append("<tr><td colspan=\"8\" class=\"empty\">\(network.name): \(runway)</td></tr>")
         }
         let body: HTML =
             rows.isEmpty
-            ? "<p class=\"empty\">No hot wallet configured, or no balance read yet.</p>"
-            : "<table><tr><th>Network</th><th>Wallet</th><th>Asset</th><th>Balance</th><th>Read at</th></tr>\(rows)</table>"
+            ? "<p class=\"empty\">No hot wallet configured.</p>"
+            : """
+            <table><tr><th>Network</th><th>Wallet</th><th>Asset</th><th>Balance</th><th>Warning below</th><th>Critical below</th>\
+            <th>State</th><th>Read at</th></tr>\(rows)</table>
+            """
         return "<section class=\"tile\" id=\"balances\"><h2>Hot-wallet balances</h2>\(body)</section>"
     }
 
@@ -237,6 +253,7 @@ enum ConsolePages {
         .notice { color: #135c22; background: #e4f6e8; padding: .5rem; border-radius: 4px; }
         .empty { color: #67707d; }
         .ok { color: #135c22; } .bad { color: #a3121f; }
+        tr.warning td { background: #fff6dc; } tr.critical td { background: #fde8ea; color: #a3121f; }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; background: #fff; padding: .8rem; border-radius: 8px; }
         dt { font-weight: 600; }
         """

@@ -148,11 +148,9 @@ struct ConsoleRoutes {
         if user.role == .operations {
             if let snapshot {
                 let facts = await snapshot()
-                tiles.insert(ConsolePages.networkStrips(facts), at: 0)
+                tiles.insert(contentsOf: [ConsolePages.networkStrips(facts), ConsolePages.balanceTile(facts)], at: 0)
                 if let webhooks = facts.webhooks { tiles.append(ConsolePages.webhookTile(webhooks)) }
             }
-            let balances = try await console.balances(wallets: stores.refunds.hotWallets)
-            tiles.insert(ConsolePages.balanceTile(balances, tokens: tokenNames()), at: min(1, tiles.count))
             tiles.append(ConsolePages.refundQueue(try await console.refundQueue()))
         }
         return page(ConsolePages.layout(title: "Overview", user: user, csrfToken: session.csrfToken, body: "\(tiles)"))
@@ -218,15 +216,6 @@ struct ConsoleRoutes {
         } catch let error as RequestError {
             return try await sessionPage(id: sessionId, user: user, session: session, notice: (false, error.message))
         }
-    }
-
-    /// Token symbols and decimals by network and address, to show balances in whole tokens.
-    func tokenNames() -> [String: (symbol: String, decimals: Int)] {
-        var out: [String: (symbol: String, decimals: Int)] = [:]
-        for network in stores.sessions.networks {
-            for token in network.tokens { out["\(network.name):\(token.address.lowercased)"] = (token.symbol, token.decimals) }
-        }
-        return out
     }
 
     // MARK: Plumbing

@@ -1,4 +1,3 @@
-import EthereumCore
 import Foundation
 import GatewayDomain
 import Logging
@@ -245,32 +244,6 @@ public struct ConsoleStore: Sendable {
                 QueuedRefund(
                     id: id, merchantId: merchant, network: network, status: status, ageSeconds: age, nonce: nonce, attempts: attempts,
                     lastError: error))
-        }
-        return out
-    }
-
-    /// The latest balance the monitor read of an address and asset (`native` or a token address).
-    public struct BalanceRow: Sendable, Hashable {
-        public let network: String
-        public let address: String
-        public let asset: String
-        public let amount: UInt256
-        public let updatedAt: Timestamp
-    }
-
-    /// The balances of the hot wallets, by network.
-    public func balances(wallets: [String: Address]) async throws -> [BalanceRow] {
-        var out: [BalanceRow] = []
-        for (network, wallet) in wallets.sorted(by: { $0.key < $1.key }) {
-            let address = wallet.lowercased
-            let rows = try await client.query(
-                """
-                SELECT asset, amount, updated_at FROM address_balances WHERE network = \(network) AND address = \(address)
-                ORDER BY asset = 'native' DESC, asset
-                """, logger: logger)
-            for try await (asset, amount, updated) in rows.decode((String, UInt256, Timestamp).self) {
-                out.append(BalanceRow(network: network, address: address, asset: asset, amount: amount, updatedAt: updated))
-            }
         }
         return out
     }
