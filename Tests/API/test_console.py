@@ -260,3 +260,26 @@ def test_hostile_query_and_form_values_get_an_answer_not_an_error(gateway, users
                         data={"email": "owner@shop.example\x00", "password": PASSWORD + "\x00", "csrf_token": token},
                         allow_redirects=False)
     assert answer.status_code == 401
+
+
+def test_exports_from_the_console_are_the_apis_files(api: Api, gateway, users) -> None:
+    import datetime
+
+    paid_session(api, gateway, "2.25")
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    dates = {"from": (today - datetime.timedelta(days=1)).isoformat(), "to": (today + datetime.timedelta(days=1)).isoformat()}
+    owner = sign_in(gateway, "owner@shop.example")
+    assert 'id="export-form"' in owner.get(gateway.url + "/console/exports").text
+    for kind in ("payments", "ledger"):
+        mine = owner.get(gateway.url + "/console/exports/file", params={"kind": kind, "mode": "test", **dates})
+        assert mine.status_code == 200 and mine.headers["Content-Type"].startswith("text/csv")
+        assert mine.headers["Content-Disposition"] == f'attachment; filename="{kind}_{dates["from"]}_{dates["to"]}.csv"'
+        query = "&".join(f"{name}={value}" for name, value in dates.items())
+        theirs = gateway.request("GET", f"/v1/exports/{kind}.csv?{query}")
+        assert theirs.status == 200 and mine.content == theirs.body and "2.25" in mine.text
+    bad = owner.get(gateway.url + "/console/exports/file", params={"kind": "payments", "from": "2026-13-01", "to": "\x00"})
+    assert bad.status_code == 422 and 'id="problem"' in bad.text
+    assert owner.get(gateway.url + "/console/exports/file", params={"kind": "nope", **dates}).status_code == 400
+    # An operator has no merchant to export.
+    operator = sign_in(gateway, "ops@gateway.example")
+    assert operator.get(gateway.url + "/console/exports/file", params={"kind": "payments", **dates}).status_code == 403

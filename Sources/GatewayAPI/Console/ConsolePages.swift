@@ -36,7 +36,7 @@ enum ConsolePages {
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Gateway console</title><link rel="stylesheet" href="/console/console.css"></head>
             <body>
-            <header><nav><a href="/console">Overview</a> <a href="/console/sessions">Sessions</a></nav>
+            <header><nav><a href="/console">Overview</a> <a href="/console/sessions">Sessions</a> <a href="/console/exports">Exports</a></nav>
             <div class="who"><span>\(user.email) · \(role)</span>
             <form method="post" action="/console/logout"><input type="hidden" name="csrf_token" value="\(csrfToken)">
             <button type="submit" class="link">Sign out</button></form></div></header>
@@ -207,6 +207,25 @@ enum ConsolePages {
             <h2>Payments</h2>\(paymentTable)
             <h2>Refunds</h2>\(refundTable)\(refundForm)
             <h2>Webhook deliveries</h2>\(deliveryTable)
+            """
+    }
+
+    /// The merchant's export form: what, which dates (in the merchant's time zone), which mode,
+    /// and for the bank files which network, token and part (docs/EXPORTS.md).
+    static func exportForm(problem: String?) -> HTML {
+        let problemLine: HTML = problem.map { "<p class=\"problem\" role=\"alert\" id=\"problem\">\($0)</p>" } ?? ""
+        return """
+            \(problemLine)
+            <form method="get" action="/console/exports/file" class="stack" id="export-form">
+            <label>File <select name="kind"><option value="payments">payments.csv</option><option value="ledger">ledger.csv</option>
+            <option value="quickbooks">QuickBooks bank file</option><option value="xero">Xero bank file</option></select></label>
+            <label>From <input type="date" name="from" required></label>
+            <label>To <input type="date" name="to" required></label>
+            <label>Mode <select name="mode"><option value="live">live</option><option value="test">test</option></select></label>
+            <label>Network (bank files) <input name="network" maxlength="50" placeholder="ethereum"></label>
+            <label>Token (bank files) <input name="token" maxlength="20" placeholder="USDC"></label>
+            <label>Part (bank files, 1,000 rows each) <input name="part" inputmode="numeric" maxlength="6" value="1"></label>
+            <button type="submit">Download</button></form>
             """
     }
 

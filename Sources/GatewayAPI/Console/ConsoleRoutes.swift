@@ -24,6 +24,7 @@ struct ConsoleRoutes {
     let configuration: APIConfiguration
     let limiter: RateLimiter
     let snapshot: (@Sendable () async -> OperatorSnapshot)?
+    var exports: ExportService { ExportService(client: console.client) }
     /// Failed sign-ins per account in the last minute (this process's).
     let failures = SignInFailures()
 
@@ -68,6 +69,14 @@ struct ConsoleRoutes {
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
             let id = context.parameters.get("id") ?? ""
             return try await sessionPage(id: id, user: user, session: session, notice: nil)
+        }
+        group.get("exports") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            return exportsPage(user: user, session: session, problem: nil)
+        }
+        group.get("exports/file") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            return try await exportFile(request, user: user, session: session)
         }
         group.post("sessions/:id/refunds") { request, context in
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
@@ -215,6 +224,46 @@ struct ConsoleRoutes {
                 id: sessionId, user: user, session: session, notice: (true, "Refund \(refund.id) created (\(refund.status.rawValue))."))
         } catch let error as RequestError {
             return try await sessionPage(id: sessionId, user: user, session: session, notice: (false, error.message))
+        }
+    }
+
+    // MARK: Exports
+
+    func exportsPage(user: ConsoleUser, session: ConsoleSession, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
+        let body: HTML =
+            user.merchantId == nil
+            ? "<p class=\"empty\">Exports are a merchant's: sign in as one of its users.</p>"
+            : ConsolePages.exportForm(problem: problem)
+        return page(status: status, ConsolePages.layout(title: "Exports", user: user, csrfToken: session.csrfToken, body: body))
+    }
+
+    /// One export file of the signed-in merchant (the same files as `/v1/exports/*.csv`).
+    func exportFile(_ request: Request, user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        guard let merchantId = user.merchantId else {
+            return exportsPage(user: user, session: session, problem: "Exports are a merchant's.", status: .forbidden)
+        }
+        let query = request.uri.queryParameters
+        func field(_ name: String, _ maxLength: Int) -> String? {
+            ConsoleForm.text(query[Substring(name)].map(String.init), maxLength: maxLength)
+        }
+        guard let kind = field("kind", 20).flatMap(ExportKind.init(rawValue:)) else {
+            return exportsPage(user: user, session: session, problem: "Choose what to export.", status: .badRequest)
+        }
+        let part = field("part", 6).flatMap { Int($0) }.map { max(1, $0) } ?? 1
+        do {
+            let range = try ExportDateRange(from: field("from", 10) ?? "", to: field("to", 10) ?? "")
+            let file = try await exports.file(
+                merchantId: merchantId, livemode: field("mode", 4) == "live", kind: kind, range: range, network: field("network", 50),
+                token: field("token", 20), part: part)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: ExportFile.contentType, .contentDisposition: "attachment; filename=\"\(file.name)\"",
+                    .cacheControl: "no-store",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+        } catch let error as RequestError {
+            return exportsPage(user: user, session: session, problem: error.message, status: .unprocessableContent)
         }
     }
 
