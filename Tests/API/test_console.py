@@ -283,3 +283,49 @@ def test_exports_from_the_console_are_the_apis_files(api: Api, gateway, users) -
     # An operator has no merchant to export.
     operator = sign_in(gateway, "ops@gateway.example")
     assert operator.get(gateway.url + "/console/exports/file", params={"kind": "payments", **dates}).status_code == 403
+
+
+def test_api_keys_from_the_console(gateway, users) -> None:
+    owner = sign_in(gateway, "owner@shop.example")
+    page = owner.get(gateway.url + "/console/developers")
+    assert page.status_code == 200 and 'id="key-form"' in page.text
+    token = form_token(page.text)
+    assert owner.post(gateway.url + "/console/developers/keys", data={"mode": "test", "scope_read": "on"}).status_code == 403
+    made = owner.post(gateway.url + "/console/developers/keys",
+                      data={"csrf_token": token, "mode": "test", "scope_read": "on", "description": "<b>books</b>"})
+    assert made.status_code == 200, made.text[:500]
+    secret = re.search(r'id="new-secret">(sk_test_[0-9A-Za-z]+)<', made.text).group(1)
+    key_id = re.search(r"API key (key_[0-9A-Za-z]+) created", made.text).group(1)
+    assert "&lt;b&gt;books&lt;/b&gt;" in made.text and "<b>books</b>" not in made.text
+    read = requests.get(gateway.url + "/v1/payment_sessions", headers={"Authorization": f"Bearer {secret}"})
+    assert read.status_code == 200
+    # The secret is shown once: not on the next load.
+    assert secret not in owner.get(gateway.url + "/console/developers").text
+    none = owner.post(gateway.url + "/console/developers/keys", data={"csrf_token": token, "mode": "test"})
+    assert none.status_code == 422 and 'class="problem"' in none.text
+    revoked = owner.post(gateway.url + "/console/developers/revoke-key", data={"csrf_token": token, "id": key_id})
+    assert revoked.status_code == 200 and f"API key {key_id} revoked." in revoked.text
+    assert requests.get(gateway.url + "/v1/payment_sessions", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    # Another merchant's key id is "not found", and nothing is revoked.
+    other = sign_in(gateway, "owner@other.example")
+    other_token = form_token(other.get(gateway.url + "/console/developers").text)
+    foreign = other.post(gateway.url + "/console/developers/revoke-key", data={"csrf_token": other_token, "id": gateway_key_id(gateway)})
+    assert foreign.status_code == 404
+    assert gateway.request("GET", "/v1/payment_sessions").status == 200
+
+
+def gateway_key_id(gateway) -> str:
+    return psql(gateway.database_url, f"SELECT id FROM api_keys WHERE merchant_id = '{gateway.merchant['id']}' ORDER BY created_at LIMIT 1")
+
+
+def test_webhook_endpoints_from_the_console(gateway, users) -> None:
+    owner = sign_in(gateway, "owner@shop.example")
+    token = form_token(owner.get(gateway.url + "/console/developers").text)
+    private = owner.post(gateway.url + "/console/developers/endpoints",
+                         data={"csrf_token": token, "mode": "test", "url": "http://127.0.0.1:9/hook"})
+    assert private.status_code == 422 and 'class="problem"' in private.text
+    assert psql(gateway.database_url, "SELECT count(*) FROM webhook_endpoints WHERE url = 'http://127.0.0.1:9/hook'") == "0"
+    missing = owner.post(gateway.url + "/console/developers/delete-endpoint", data={"csrf_token": token, "id": "we_\x00"})
+    assert missing.status_code == 404
+    operator = sign_in(gateway, "ops@gateway.example")
+    assert operator.get(gateway.url + "/console/developers").status_code == 403

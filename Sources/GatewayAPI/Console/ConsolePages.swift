@@ -36,7 +36,8 @@ enum ConsolePages {
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Gateway console</title><link rel="stylesheet" href="/console/console.css"></head>
             <body>
-            <header><nav><a href="/console">Overview</a> <a href="/console/sessions">Sessions</a> <a href="/console/exports">Exports</a></nav>
+            <header><nav><a href="/console">Overview</a> <a href="/console/sessions">Sessions</a> <a href="/console/exports">Exports</a>
+            <a href="/console/developers">API keys and webhooks</a></nav>
             <div class="who"><span>\(user.email) · \(role)</span>
             <form method="post" action="/console/logout"><input type="hidden" name="csrf_token" value="\(csrfToken)">
             <button type="submit" class="link">Sign out</button></form></div></header>
@@ -207,6 +208,72 @@ enum ConsolePages {
             <h2>Payments</h2>\(paymentTable)
             <h2>Refunds</h2>\(refundTable)\(refundForm)
             <h2>Webhook deliveries</h2>\(deliveryTable)
+            """
+    }
+
+    /// What the last action on a page did; `secret` is a new key's or endpoint's, shown once.
+    struct Notice {
+        let ok: Bool
+        let text: String
+        let secret: String?
+    }
+
+    static func developers(keys: [APIKey], endpoints: [WebhookEndpoint], csrfToken: String, notice: Notice?) -> HTML {
+        let secret: HTML = notice?.secret.map { "<p class=\"notice\">Secret: <code id=\"new-secret\">\($0)</code></p>" } ?? ""
+        let noticeLine: HTML =
+            notice.map { "<p class=\"\($0.ok ? "notice" : "problem")\" role=\"status\" id=\"notice\">\($0.text)</p>\(secret)" } ?? ""
+        let token: HTML = "<input type=\"hidden\" name=\"csrf_token\" value=\"\(csrfToken)\">"
+        let modes: HTML = "<select name=\"mode\"><option value=\"test\">test</option><option value=\"live\">live</option></select>"
+        let keyRows: [HTML] = keys.map { key in
+            let revoke: HTML =
+                key.revokedAt == nil
+                ? """
+                <form method="post" action="/console/developers/revoke-key">\(token)<input type="hidden" name="id" value="\(key.id)">\
+                <button type="submit">Revoke</button></form>
+                """ : "revoked \(key.revokedAt?.rfc3339 ?? "")"
+            return """
+                <tr><td><code>\(key.id)</code></td><td><code>\(key.prefix)…</code></td><td>\(key.livemode ? "live" : "test")</td>\
+                <td>\(key.scopes.map(\.rawValue).joined(separator: ", "))</td><td>\(key.description)</td>\
+                <td>\(key.lastUsedAt?.rfc3339 ?? "never")</td><td>\(revoke)</td></tr>
+                """
+        }
+        let endpointRows: [HTML] = endpoints.map { endpoint in
+            """
+            <tr><td><code>\(endpoint.id)</code></td><td>\(endpoint.url)</td><td>\(endpoint.livemode ? "live" : "test")</td>\
+            <td>\(endpoint.events.joined(separator: ", "))</td><td>\(endpoint.description)</td><td>\
+            <form method="post" action="/console/developers/delete-endpoint">\(token)<input type="hidden" name="id" value="\(endpoint.id)">\
+            <button type="submit">Delete</button></form></td></tr>
+            """
+        }
+        let scopes: [HTML] = APIScope.allCases.map {
+            "<label><input type=\"checkbox\" name=\"scope_\($0.rawValue)\"\($0 == .read ? " checked" : "")> \($0.rawValue)</label>"
+        }
+        let keyTable: HTML =
+            keyRows.isEmpty
+            ? "<p class=\"empty\">No API key.</p>"
+            : """
+            <table id="keys"><tr><th>Key</th><th>Prefix</th><th>Mode</th><th>Scopes</th><th>Description</th><th>Last used</th><th></th></tr>\
+            \(keyRows)</table>
+            """
+        let endpointTable: HTML =
+            endpointRows.isEmpty
+            ? "<p class=\"empty\">No webhook endpoint.</p>"
+            : """
+            <table id="endpoints"><tr><th>Endpoint</th><th>URL</th><th>Mode</th><th>Events</th><th>Description</th><th></th></tr>\
+            \(endpointRows)</table>
+            """
+        return """
+            \(noticeLine)
+            <h2>API keys</h2>
+            \(keyTable)
+            <section class="tile"><form method="post" action="/console/developers/keys" class="stack" id="key-form">\(token)
+            <label>Mode \(modes)</label><fieldset><legend>Scopes</legend>\(scopes)</fieldset>
+            <label>Description <input name="description" maxlength="500"></label><button type="submit">Create API key</button></form></section>
+            <h2>Webhook endpoints</h2>
+            \(endpointTable)
+            <section class="tile"><form method="post" action="/console/developers/endpoints" class="stack" id="endpoint-form">\(token)
+            <label>Mode \(modes)</label><label>URL (https, a public address) <input name="url" type="url" maxlength="2048" required></label>
+            <label>Description <input name="description" maxlength="500"></label><button type="submit">Add endpoint (every event)</button></form></section>
             """
     }
 

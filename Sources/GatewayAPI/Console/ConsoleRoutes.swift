@@ -8,6 +8,7 @@ import HummingbirdAuth
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+import WebhookDelivery
 
 /// The web console under `/console`: sign-in with a form (`email`, `password`, hidden
 /// `csrf_token`), the operator's and the merchant's overview, the session list with filters and
@@ -77,6 +78,16 @@ struct ConsoleRoutes {
         group.get("exports/file") { request, context in
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
             return try await exportFile(request, user: user, session: session)
+        }
+        group.get("developers") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            return try await developersPage(user: user, session: session, notice: nil)
+        }
+        group.post("developers/:action") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            let form = try await readForm(request)
+            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+            return try await developerAction(context.parameters.get("action") ?? "", form: form, user: user, session: session)
         }
         group.post("sessions/:id/refunds") { request, context in
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
@@ -224,6 +235,88 @@ struct ConsoleRoutes {
                 id: sessionId, user: user, session: session, notice: (true, "Refund \(refund.id) created (\(refund.status.rawValue))."))
         } catch let error as RequestError {
             return try await sessionPage(id: sessionId, user: user, session: session, notice: (false, error.message))
+        }
+    }
+
+    // MARK: API keys and webhook endpoints
+
+    /// The merchant's keys and endpoints, both modes; `notice` reports the last action (a new
+    /// secret is shown in it once, and never again).
+    func developersPage(user: ConsoleUser, session: ConsoleSession, notice: ConsolePages.Notice?, status: HTTPResponse.Status = .ok)
+        async throws -> Response
+    {
+        guard let merchantId = user.merchantId else {
+            return page(
+                status: .forbidden,
+                ConsolePages.layout(
+                    title: "API keys and webhooks", user: user, csrfToken: session.csrfToken,
+                    body: "<p class=\"empty\">Keys and endpoints are a merchant's: sign in as one of its users.</p>"))
+        }
+        let keys = try await stores.keys.keys(merchantId: merchantId)
+        var endpoints: [WebhookEndpoint] = []
+        for mode in APIMode.allCases { endpoints += try await stores.webhooks.endpoints(merchantId: merchantId, livemode: mode.livemode) }
+        return page(
+            status: status,
+            ConsolePages.layout(
+                title: "API keys and webhooks", user: user, csrfToken: session.csrfToken,
+                body: ConsolePages.developers(keys: keys, endpoints: endpoints, csrfToken: session.csrfToken, notice: notice)))
+    }
+
+    /// Creates or revokes a key, creates or deletes an endpoint, by the rules of the API's own
+    /// routes (`APIScope.parse`, `WebhookTarget.check`, the endpoint limit).
+    func developerAction(_ action: String, form: [String: String], user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        guard let merchantId = user.merchantId, user.canAct(for: merchantId) else {
+            return try await developersPage(user: user, session: session, notice: nil)
+        }
+        let mode = ConsoleForm.text(form["mode"], maxLength: 4).flatMap(APIMode.init(rawValue:)) ?? .test
+        func done(_ text: String, secret: String? = nil) async throws -> Response {
+            try await developersPage(user: user, session: session, notice: ConsolePages.Notice(ok: true, text: text, secret: secret))
+        }
+        do {
+            switch action {
+            case "keys":
+                let names = APIScope.allCases.map(\.rawValue).filter { form["scope_\($0)"] != nil }
+                let scopes = try APIScope.parse(names)
+                let (key, secret) = try await stores.keys.create(
+                    merchantId: merchantId, mode: mode, scopes: scopes, description: ConsoleForm.text(form["description"], maxLength: 500))
+                return try await done("API key \(key.id) created. Copy its secret now: it is not shown again.", secret: secret)
+            case "revoke-key":
+                let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
+                guard ObjectID.isWellFormed(id, prefix: "key"), try await stores.keys.revoke(merchantId: merchantId, id: id) != nil else {
+                    throw RequestError(.notFound, code: "resource_missing", "no API key \(id)")
+                }
+                return try await done("API key \(id) revoked.")
+            case "endpoints":
+                guard let url = ConsoleForm.text(form["url"], maxLength: 2048) else {
+                    throw RequestError(code: "parameter_missing", param: "url", "give the endpoint's URL")
+                }
+                do throws(WebhookTarget.Refusal) {
+                    try await WebhookTarget.check(url, livemode: mode.livemode, allowPrivate: configuration.allowPrivateWebhookTargets)
+                } catch {
+                    throw RequestError(code: "url_not_allowed", param: "url", error.description)
+                }
+                let (endpoint, secret) = try await stores.webhooks.createEndpoint(
+                    merchantId: merchantId, livemode: mode.livemode, url: url, events: ["*"],
+                    description: ConsoleForm.text(form["description"], maxLength: 500), limit: configuration.maxWebhookEndpoints)
+                return try await done(
+                    "Webhook endpoint \(endpoint.id) created. Copy its signing secret now: it is not shown again.", secret: secret)
+            case "delete-endpoint":
+                let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
+                var deleted = false
+                if ObjectID.isWellFormed(id, prefix: "we") {
+                    for mode in APIMode.allCases where !deleted {
+                        deleted = try await stores.webhooks.deleteEndpoint(merchantId: merchantId, livemode: mode.livemode, id: id)
+                    }
+                }
+                guard deleted else { throw RequestError(.notFound, code: "resource_missing", "no webhook endpoint \(id)") }
+                return try await done("Webhook endpoint \(id) deleted.")
+            default:
+                throw RequestError(.notFound, code: "resource_missing", "no such action")
+            }
+        } catch let error as RequestError {
+            return try await developersPage(
+                user: user, session: session, notice: ConsolePages.Notice(ok: false, text: error.message, secret: nil),
+                status: error.kind == .notFound ? .notFound : .unprocessableContent)
         }
     }
 
