@@ -171,7 +171,16 @@ public actor ChainMonitor {
             next = tip.number + 1
         } else {
             switch configuration.start {
-            case .head: next = head
+            case .head:
+                next = try await FirstBlock.find(since: try await store.earliestPaymentTime(network: name), head: head) { number in
+                    guard let block = try await fetchBlock(number) else { throw MonitorError.blockUnavailable(number) }
+                    return block.timestamp
+                }
+                if next < head {
+                    logger.info(
+                        "first start: scanning from the block of the oldest open session",
+                        metadata: ["network": "\(name)", "from": "\(next)", "head": "\(head)"])
+                }
             case .block(let number): next = number
             }
         }

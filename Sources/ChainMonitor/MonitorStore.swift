@@ -54,6 +54,13 @@ public protocol MonitorStore: Sendable {
     func addWatched(network: String, addresses: [Address]) async throws
     func removeWatched(network: String, addresses: [Address]) async throws
 
+    /// The earliest time (Unix seconds) a payment to a watched address of `network` can still
+    /// matter: when the oldest session still open for payment on the network was created. A
+    /// monitor that never processed a block starts from the first block of that time, not at the
+    /// head, so that a payment made before its first poll is not skipped. Nil when nothing is
+    /// open.
+    func earliestPaymentTime(network: String) async throws -> UInt64?
+
     /// Stores the latest balances (replacing older ones for the same address and asset).
     func saveBalances(network: String, _ balances: [AddressBalance]) async throws
 

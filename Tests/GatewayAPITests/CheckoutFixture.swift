@@ -40,10 +40,11 @@ final class CheckoutFixture: @unchecked Sendable {
     var matcher: SessionMatcher { app.matcher }
 
     /// With `hotWallet`, the devnet's refunds are signed with that key (`refunds` holds the
-    /// limits and fee rules); `chainArguments` go to the devchain.
+    /// limits and fee rules); `chainArguments` go to the devchain. Without `startMonitor`, the
+    /// monitor has not processed a block yet (a gateway whose monitor never ran).
     init(
         confirmations: Int = 2, configuration: APIConfiguration? = nil, lateWindowSeconds: Int = 86_400, hotWallet: PrivateKey? = nil,
-        refunds: RefundConfiguration = RefundConfiguration(), chainArguments: [String] = []
+        refunds: RefundConfiguration = RefundConfiguration(), chainArguments: [String] = [], startMonitor: Bool = true
     ) async throws {
         self.confirmations = confirmations
         chain = try await Devchain(arguments: chainArguments)
@@ -92,8 +93,8 @@ final class CheckoutFixture: @unchecked Sendable {
                 name: "Other Shop", addresses: [ReceiveAddress(network: "devnet", address: Self.otherAddress)], networks: ["devnet"]))
         key = try await app.stores.keys.create(merchantId: merchant.id, mode: .test, scopes: APIScope.allCases, description: nil).1
         otherKey = try await app.stores.keys.create(merchantId: other.id, mode: .test, scopes: APIScope.allCases, description: nil).1
-        // The monitor starts at the current head.
-        _ = try await monitor.pollOnce()
+        // The monitor starts at the current head (no session is open yet).
+        if startMonitor { _ = try await monitor.pollOnce() }
     }
 
     // MARK: Driving the chain

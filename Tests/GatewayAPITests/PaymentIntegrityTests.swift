@@ -103,6 +103,23 @@ import Testing
         #expect(try await f.events(of: created.id) == ["payment.created", "payment.confirming", "payment.completed"])
     }
 
+    @Test("paid before the monitor's first block (the database was away as the gateway started): completed, not skipped")
+    func paidBeforeTheMonitorsFirstBlock() async throws {
+        let f = try await CheckoutFixture(confirmations: 2, startMonitor: false)
+        let created = try await f.createSession()
+        let tx = try await f.pay(created.options[0], amount: created.amountDue)
+        try await f.chain.mine(3)
+        let head = try await f.chain.head()
+        // The first poll starts at the block of the oldest open session, not at the head.
+        let report = try await f.monitor.pollOnce()
+        #expect(report.tip == head)
+        try await f.tick()
+        let session = try await f.session(created.id)
+        #expect(session.string("status") == "completed")
+        #expect(session.payments.map { $0.string("tx_hash") } == [tx.hex])
+        #expect(try await f.events(of: created.id) == ["payment.created", "payment.confirming", "payment.completed"])
+    }
+
     @Test("paid after expiry while the gateway was down: expired with the late amount, never completed")
     func paidAfterExpiryWhileDown() async throws {
         let f = try await CheckoutFixture(confirmations: 2)

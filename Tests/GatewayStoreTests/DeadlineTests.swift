@@ -137,6 +137,10 @@ struct HangingMonitorStore: MonitorStore {
     }
     func addWatched(network: String, addresses: [Address]) async throws { await hang.wait() }
     func removeWatched(network: String, addresses: [Address]) async throws { await hang.wait() }
+    func earliestPaymentTime(network: String) async throws -> UInt64? {
+        await hang.wait()
+        return nil
+    }
     func saveBalances(network: String, _ balances: [AddressBalance]) async throws { await hang.wait() }
     func halt(network: String, reason: String) async throws { await hang.wait() }
     func haltReason(network: String) async throws -> String? {

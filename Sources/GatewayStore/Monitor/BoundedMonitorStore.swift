@@ -71,6 +71,10 @@ public struct BoundedMonitorStore: MonitorStore {
         try await withDeadline(limit) { [base] in try await base.removeWatched(network: network, addresses: addresses) }
     }
 
+    public func earliestPaymentTime(network: String) async throws -> UInt64? {
+        try await withDeadline(limit) { [base] in try await base.earliestPaymentTime(network: network) }
+    }
+
     public func saveBalances(network: String, _ balances: [AddressBalance]) async throws {
         try await withDeadline(limit) { [base] in try await base.saveBalances(network: network, balances) }
     }

@@ -244,6 +244,19 @@ public struct PostgresMonitorStore: MonitorStore {
 
     // MARK: Balances
 
+    /// When the oldest session with an amount still reserved on `network` was created: see
+    /// ``MonitorStore/earliestPaymentTime(network:)``.
+    public func earliestPaymentTime(network: String) async throws -> UInt64? {
+        let rows = try await client.query(
+            """
+            SELECT floor(extract(epoch FROM min(s.created_at)))::bigint
+              FROM reserved_amounts r JOIN payment_sessions s ON s.id = r.session_id
+             WHERE r.network = \(network)
+            """, logger: logger)
+        for try await seconds in rows.decode(Int64?.self) { return seconds.map { UInt64(clamping: $0) } }
+        return nil
+    }
+
     /// Stores the latest balances: each replaces the stored one for the same address and asset
     /// (the last one wins when the list names a pair twice).
     public func saveBalances(network: String, _ balances: [AddressBalance]) async throws {
