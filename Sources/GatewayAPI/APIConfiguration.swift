@@ -26,6 +26,9 @@ public struct APIConfiguration: Sendable {
     public var keepAliveInterval: Duration = .seconds(15)
     /// A request that has no answer by then gets 503 (its work is cancelled).
     public var requestTimeout: Duration = .seconds(10)
+    /// Requests worked on at once (probes and metrics aside); beyond, 503 `overloaded` at once
+    /// (``AdmissionGate``). 0 means no bound.
+    public var maxInFlight = 256
     /// Webhook endpoints per merchant and mode.
     public var maxWebhookEndpoints = 16
     /// The console's session cookie carries `Secure` (set when the public URL is https).

@@ -18,13 +18,15 @@ public actor Availability {
     }
 }
 
-/// Answers 503 at once while the database is away (except for routes that do not need it),
-/// and 503 for any request that has no answer within the request timeout: its work is
-/// cancelled, and the client is told to come back.
+/// Answers 503 at once while the database is away (except for routes that do not need it) or
+/// while the gateway already works on as many requests as its ``AdmissionGate`` admits, and
+/// 503 for any request that has no answer within the request timeout: its work is cancelled,
+/// and the client is told to come back.
 struct AvailabilityMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let availability: Availability?
     let timeout: Duration
+    let admission: AdmissionGate?
     /// Paths answered without the database.
     static let withoutDatabase: Set<String> = ["/livez", "/readyz", "/openapi.json", "/metrics"]
 
@@ -34,6 +36,11 @@ struct AvailabilityMiddleware: RouterMiddleware {
         if needsDatabase, let availability, await !availability.databaseUp {
             throw Self.unavailable
         }
+        // Probes and metrics are always answered: they say why the others are refused.
+        if needsDatabase, let admission {
+            guard admission.enter() else { throw Self.overloaded }
+        }
+        defer { if needsDatabase, let admission { admission.leave() } }
         let timeout = self.timeout
         return try await withoutActuallyEscaping(next) { next in
             // The handler runs in a child task only while this call lasts; nothing else calls it.
@@ -60,6 +67,14 @@ struct AvailabilityMiddleware: RouterMiddleware {
             status: .serviceUnavailable, type: .api, code: "service_unavailable",
             "the gateway could not answer in time (it is overloaded or its database is slow); retry in a few seconds")
         error.headers[.retryAfter] = "5"
+        return error
+    }
+
+    static var overloaded: APIError {
+        var error = APIError(
+            status: .serviceUnavailable, type: .api, code: "overloaded",
+            "the gateway is working on as many requests as it can right now; retry in a second")
+        error.headers[.retryAfter] = "1"
         return error
     }
 

@@ -16,7 +16,10 @@ public enum GatewayRouter {
         let router = Router(context: APIContext.self)
         if let observability { router.add(middleware: HTTPMetricsMiddleware(registry: observability.registry)) }
         router.add(middleware: RequestIdAndErrorMiddleware())
-        router.add(middleware: AvailabilityMiddleware(availability: availability, timeout: configuration.requestTimeout))
+        router.add(
+            middleware: AvailabilityMiddleware(
+                availability: availability, timeout: configuration.requestTimeout,
+                admission: configuration.maxInFlight > 0 ? AdmissionGate(limit: configuration.maxInFlight) : nil))
         let limiter = RateLimiter()
 
         // The process only, never its dependencies: a restart is the only cure for a failure.

@@ -203,6 +203,14 @@ final class CheckoutFixture: @unchecked Sendable {
         throw FixtureError("no current database")
     }
 
+    /// Statements of the fixture's database waiting for a lock.
+    func lockWaiters() async throws -> Int {
+        let rows = try await client.query(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            logger: Self.logger)
+        return try await rows.decode(Int.self).all().first ?? 0
+    }
+
     func execute(_ sql: String) async throws {
         try await client.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger)
     }

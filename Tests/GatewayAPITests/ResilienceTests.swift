@@ -126,6 +126,34 @@ import Testing
         #expect(again.status == 200)
     }
 
+    @Test("overload: beyond the requests in flight a request is refused at once; probes still answer; the admitted ones finish")
+    func admissionBound() async throws {
+        var configuration = APIConfiguration.unlimited
+        configuration.maxInFlight = 2
+        let f = try await CheckoutFixture(configuration: configuration)
+        let session = try await f.createSession()
+        // Another connection locks the sessions table: reads of a session wait for it.
+        try await f.client.withConnection { blocker in
+            try await blocker.query("BEGIN", logger: CheckoutFixture.logger)
+            try await blocker.query("LOCK TABLE payment_sessions IN ACCESS EXCLUSIVE MODE", logger: CheckoutFixture.logger)
+            async let first = f.call(.get, "/v1/payment_sessions/\(session.id)")
+            async let second = f.call(.get, "/v1/payment_sessions/\(session.id)")
+            // Both have taken their place once both wait for the lock.
+            for _ in 0..<300 where try await f.lockWaiters() < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await f.lockWaiters() == 2)
+            let refused = try await f.call(.get, "/v1/merchant")
+            #expect(refused.status == 503)
+            #expect(refused.errorCode == "overloaded")
+            #expect(refused.headers[.retryAfter] == "1")
+            #expect(try await f.call(.get, "/livez", key: .some(nil)).status == 200)
+            try await blocker.query("ROLLBACK", logger: CheckoutFixture.logger)
+            #expect(try await first.status == 200)
+            #expect(try await second.status == 200)
+        }
+        // The places were given back.
+        #expect(try await f.call(.get, "/v1/merchant").status == 200)
+    }
+
     @Test("webhook endpoints: the admin scope to manage them, and a cap per merchant")
     func webhookEndpoints() async throws {
         var configuration = APIConfiguration.unlimited
