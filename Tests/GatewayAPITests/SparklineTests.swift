@@ -28,7 +28,12 @@ struct SparklineTests {
             ([(0, 7), (50, 7), (100, 7)], "2,14 60,14 118,14"),
             // A point equal to the one before it is left out.
             ([(0, 5), (0, 5), (100, 9)], "2,26 118,2"),
-            ([(0, 5), (1, 5), (2, 5)], "2,14 3,14 4,14"),
+            ([(0, 5), (1, 5), (2, 5), (1_000, 5)], "2,14 3,14 4,14 118,14"),
+            ([(0, 5), (1, 5), (2, 5)], "2,14 60,14 118,14"),
+            // The axis runs from the first sample to the last, within the window.
+            ([(40, 1), (60, 3)], "2,26 118,2"),
+            ([(-50, 1), (50, 3)], "2,26 118,2"),
+            ([(60, 1), (80, 3), (90_000, 2)], "2,26 60,2 118,14"),
             // The whole uint256 range, and two neighbours at its top.
             ([(0, .max), (50, 0), (100, half)], "2,2 60,26 118,14"),
             ([(0, .max), (100, .max - 1)], "2,2 118,26"),
@@ -57,7 +62,7 @@ struct SparklineTests {
             Self.chart([(50, 1_000)], decimals: 3).svg.text
                 == """
                 <svg class="spark" xmlns="http://www.w3.org/2000/svg" width="120" height="28" viewBox="0 0 120 28" role="img">\
-                <title>USDC: min 1.00, max 1.00</title><circle cx="60" cy="14" r="2" fill="#2856d8"/></svg>
+                <title>USDC: min 1.00, max 1.00</title><circle cx="118" cy="14" r="2" fill="#2856d8"/></svg>
                 """)
     }
 
@@ -83,6 +88,7 @@ struct SparklineTests {
         #expect(Self.chart([(0, 7), (100, 7)], threshold: 8).thresholdRow == nil)
     }
 
+    /// Without samples the axis is the window itself.
     @Test(
         arguments: [
             (0, 0, 100, 2), (100, 0, 100, 118), (-1, 0, 100, 2), (101, 0, 100, 118),

@@ -10,7 +10,9 @@ import GatewayStore
 /// The amounts are base units of any size up to 2^256 − 1 and never pass through floating
 /// point: each one's pixel row comes from integer arithmetic on the amounts scaled down to 32
 /// bits (``row(_:low:high:rows:)``), which keeps a pixel's precision at every magnitude.
-/// Times are Unix seconds; a sample outside the window is drawn at its edge.
+/// Times are Unix seconds. The time axis runs from the first sample to the last one, cut to the
+/// window given (a sample outside it is drawn at its edge), so that a wallet with a day of
+/// history fills the chart like one with a week; a single sample is a dot at the right end.
 struct Sparkline: Sendable, Hashable {
     /// The chart's size in CSS pixels, and the margin kept free on every side so that the
     /// stroke is not cut at the edges.
@@ -26,7 +28,7 @@ struct Sparkline: Sendable, Hashable {
 
     /// The samples in time order (a stable sort of those given).
     let samples: [BalanceSample]
-    /// The window's first and last second; the chart spans it whatever the samples cover.
+    /// The time axis's first and last second: the samples' first and last, within the window.
     let start: Int64
     let end: Int64
     /// Base units; nil or zero draws no threshold line.
@@ -38,8 +40,9 @@ struct Sparkline: Sendable, Hashable {
 
     init(samples: [BalanceSample], start: Int64, end: Int64, threshold: UInt256?, decimals: Int, token: String) {
         self.samples = samples.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
-        self.start = start
-        self.end = max(start, end)
+        let from = max(start, self.samples.first?.time ?? start)
+        self.start = from
+        self.end = max(from, min(end, self.samples.last?.time ?? end))
         self.threshold = threshold
         self.decimals = min(max(decimals, 0), TokenAmount.maxDecimals)
         self.token = token
