@@ -1,7 +1,7 @@
 """The web console in headless Chromium: signing in, a merchant who cannot open another
 merchant's session by its URL, a forged form refused, a refund from the console that succeeds on
-the devchain, and the operator's page showing the hot wallet's balance drop after it.
-Screenshots of every page go to $SCREENSHOT_DIR (console-*.png)."""
+the devchain, and the operator's page showing the hot wallet's balance drop after it, with its
+seven-day chart drawn as inline SVG. Screenshots of every page go to $SCREENSHOT_DIR (console-*.png)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import BrowserPage
-from gateway_server import GatewayServer
+from gateway_server import GatewayServer, psql
 from test_refund_page import paid_session
 
 PASSWORD = "correct horse battery staple"
@@ -49,6 +49,35 @@ def balance(page: BrowserPage, gateway: GatewayServer, asset: str) -> Decimal | 
     page.open(gateway.url + "/console")
     text = page.text(f"balance-devnet-{asset}")
     return Decimal(text) if text else None
+
+
+def chart_points(page: BrowserPage, asset: str) -> list | None:
+    """The points of the balance chart beside the devnet hot wallet's `asset`: one for a dot, none
+    for "no history yet", None when the cell is missing."""
+    return page.script(
+        """
+        const cell = document.getElementById('chart-devnet-' + arguments[0]);
+        if (!cell) return null;
+        const svg = cell.querySelector('svg.spark');
+        if (!svg) return [];
+        const line = svg.querySelector('polyline');
+        if (line) return line.getAttribute('points').split(' ');
+        const dot = svg.querySelector('circle');
+        return dot ? [dot.getAttribute('cx') + ',' + dot.getAttribute('cy')] : [];
+        """, asset)
+
+
+def chart_title(page: BrowserPage, asset: str) -> str:
+    return page.script("return document.querySelector('#chart-devnet-' + arguments[0] + ' svg title').textContent;", asset)
+
+
+def line_to_bottom(page: BrowserPage, gateway: GatewayServer, asset: str) -> list | None:
+    """The chart's points on a fresh load of the operator's page, once it is a line that ends on
+    the bottom row (its newest sample is its lowest)."""
+    time.sleep(0.5)
+    page.open(gateway.url + "/console")
+    points = chart_points(page, asset)
+    return points if points and len(points) >= 2 and points[-1].endswith(",26") else None
 
 
 def test_sign_in_and_the_merchant_overview(gateway: GatewayServer, users: dict, plain_browser: BrowserPage) -> None:
@@ -92,6 +121,11 @@ def test_a_refund_from_the_console_and_the_operators_balance(gateway: GatewaySer
     session = paid_session(gateway, "7.00")
     sign_in(page, gateway, "ops@demo.example")
     before = page.wait_until(lambda: balance(page, gateway, "USDC"), "the hot wallet's USDC balance", timeout=90)
+    # The save that stored the balance kept a sample too: the chart beside it is inline SVG
+    # (a dot while there is one sample), titled with the lowest and highest sample.
+    assert page.script("return document.getElementById('chart-devnet-USDC').innerHTML;").startswith("<svg class=\"spark\"")
+    assert len(chart_points(page, "USDC")) >= 1
+    assert chart_title(page, "USDC").startswith("USDC: min ")
     page.screenshot("operator-before", page="console")
 
     sign_in(page, gateway, "owner@demo.example")
@@ -115,4 +149,12 @@ def test_a_refund_from_the_console_and_the_operators_balance(gateway: GatewaySer
     after = page.wait_until(lambda: (lambda value: value if value == before - Decimal("2.50") else None)(
         balance(page, gateway, "USDC")), "the balance to drop by the refund", timeout=120)
     assert after == before - Decimal("2.50")
+    # Samples are kept every 15 minutes: made older by hand, the next save adds one at the
+    # lower balance, and the chart becomes a line falling to it.
+    psql(gateway.database_url, "UPDATE balance_samples SET sampled_at = sampled_at - interval '16 minutes'")
+    # The wallet only pays out here, so the newest sample is the lowest: the line ends on the
+    # chart's bottom row (28 pixels high, a margin of 2).
+    points = page.wait_until(lambda: line_to_bottom(page, gateway, "USDC"), "a line down to the new balance", timeout=120)
+    assert len(points) >= 2 and points[0] != points[-1]
+    assert chart_title(page, "USDC").startswith(f"USDC: min {after}, max ")
     page.screenshot("operator-after", page="console")

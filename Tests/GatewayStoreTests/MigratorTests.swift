@@ -25,7 +25,7 @@ import Testing
                     first.applied.map(\.name) == [
                         "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
                         "0006_refunds", "0007_change_notices", "0008_credential_notices", "0009_refund_notices", "0010_merchant_time_zone",
-                        "0011_console",
+                        "0011_console", "0012_balance_history",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 
@@ -38,7 +38,8 @@ import Testing
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
                 #expect(
                     tables == [
-                        "address_balances", "api_keys", "chain_transfers", "checkout_claims", "console_sessions", "console_users",
+                        "address_balances", "api_keys", "balance_samples", "chain_transfers", "checkout_claims", "console_sessions",
+                        "console_users",
                         "hot_wallet_nonces", "idempotency_keys",
                         "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases",
                         "outbox_events", "payment_sessions", "refund_attempts", "refunds", "reserved_amounts", "schema_migrations",

@@ -75,31 +75,39 @@ enum ConsolePages {
     }
 
     /// Each hot wallet's balances beside their thresholds (the facts `/readyz?verbose` and
-    /// `gateway status` show), and its gas runway.
-    static func balanceTile(_ facts: OperatorSnapshot) -> HTML {
+    /// `gateway status` show), a chart of the last days of each (`history`: network → token
+    /// symbol or `native` → samples, oldest first; the dashed line is the warning threshold, or
+    /// the critical one when no warning is set), and its gas runway.
+    static func balanceTile(_ facts: OperatorSnapshot, history: [String: [String: [BalanceSample]]] = [:]) -> HTML {
         var rows: [HTML] = []
+        let start = facts.now.subtractingReportingOverflow(Int64(ConsoleStore.balanceHistoryDays) * 86_400)
         for network in facts.networks {
             guard let wallet = network.hotWallet else { continue }
             for balance in wallet.balances {
                 func format(_ units: UInt256) -> String { units.isZero ? "off" : AmountText.format(units, scale: balance.decimals) }
                 let amount = balance.amount.map { AmountText.format($0, scale: balance.decimals) } ?? "not read yet"
                 let readAt = balance.readAt.map { Timestamp(unixSeconds: $0).rfc3339 } ?? "–"
+                let chart = Sparkline(
+                    samples: history[network.name]?[balance.token] ?? [], start: start.overflow ? .min : start.partialValue,
+                    end: facts.now, threshold: balance.warning.isZero ? balance.critical : balance.warning, decimals: balance.decimals,
+                    token: balance.token)
                 rows.append(
                     """
                     <tr class="\(balance.state)"><td>\(network.name)</td><td><code>\(wallet.address)</code></td><td>\(balance.token)</td>\
-                    <td class="num" id="balance-\(network.name)-\(balance.token)">\(amount)</td><td class="num">\(format(balance.warning))</td>\
+                    <td class="num" id="balance-\(network.name)-\(balance.token)">\(amount)</td>\
+                    <td class="chart" id="chart-\(network.name)-\(balance.token)">\(chart.svg)</td><td class="num">\(format(balance.warning))</td>\
                     <td class="num">\(format(balance.critical))</td><td>\(balance.state)</td><td>\(readAt)</td></tr>
                     """)
             }
             let runway = wallet.gasRunwayRefunds.map { "gas for \($0) more refunds" } ?? "gas runway not known in this process"
-            rows.append("<tr><td colspan=\"8\" class=\"empty\">\(network.name): \(runway)</td></tr>")
+            rows.append("<tr><td colspan=\"9\" class=\"empty\">\(network.name): \(runway)</td></tr>")
         }
         let body: HTML =
             rows.isEmpty
             ? "<p class=\"empty\">No hot wallet configured.</p>"
             : """
-            <table><tr><th>Network</th><th>Wallet</th><th>Asset</th><th>Balance</th><th>Warning below</th><th>Critical below</th>\
-            <th>State</th><th>Read at</th></tr>\(rows)</table>
+            <table><tr><th>Network</th><th>Wallet</th><th>Asset</th><th>Balance</th><th>Last \(ConsoleStore.balanceHistoryDays) days</th>\
+            <th>Warning below</th><th>Critical below</th><th>State</th><th>Read at</th></tr>\(rows)</table>
             """
         return "<section class=\"tile\" id=\"balances\"><h2>Hot-wallet balances</h2>\(body)</section>"
     }
@@ -330,6 +338,7 @@ enum ConsolePages {
         table { border-collapse: collapse; width: 100%; background: #fff; font-size: .9rem; }
         th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
+        td.chart { padding-top: .15rem; padding-bottom: .15rem; } svg.spark { display: block; } .spark.empty { font-size: .8rem; }
         code { font-size: .8rem; word-break: break-all; }
         .stack { display: flex; flex-direction: column; gap: .7rem; }
         .stack input, .stack select { display: block; width: 100%; padding: .4rem; box-sizing: border-box; }

@@ -168,12 +168,30 @@ struct ConsoleRoutes {
         if user.role == .operations {
             if let snapshot {
                 let facts = await snapshot()
-                tiles.insert(contentsOf: [ConsolePages.networkStrips(facts), ConsolePages.balanceTile(facts)], at: 0)
+                let history = try await walletHistory(facts)
+                tiles.insert(contentsOf: [ConsolePages.networkStrips(facts), ConsolePages.balanceTile(facts, history: history)], at: 0)
                 if let webhooks = facts.webhooks { tiles.append(ConsolePages.webhookTile(webhooks)) }
             }
             tiles.append(ConsolePages.refundQueue(try await console.refundQueue()))
         }
         return page(ConsolePages.layout(title: "Overview", user: user, csrfToken: session.csrfToken, body: "\(tiles)"))
+    }
+
+    /// The stored balance samples of each hot wallet, network → token symbol (or `native`) →
+    /// samples, oldest first. The samples name a token by its address; a symbol the checkout's
+    /// networks do not list gets none.
+    func walletHistory(_ facts: OperatorSnapshot) async throws -> [String: [String: [BalanceSample]]] {
+        var out: [String: [String: [BalanceSample]]] = [:]
+        for network in facts.networks {
+            guard let wallet = network.hotWallet else { continue }
+            let byAsset = try await console.balanceHistory(network: network.name, address: wallet.address)
+            let tokens = stores.sessions.networks.first { $0.name == network.name }?.tokens ?? []
+            for balance in wallet.balances {
+                let asset = balance.token == "native" ? "native" : tokens.first { $0.symbol == balance.token }?.address.lowercased
+                out[network.name, default: [:]][balance.token] = asset.flatMap { byAsset[$0] } ?? []
+            }
+        }
+        return out
     }
 
     func sessionList(_ request: Request, user: ConsoleUser, session: ConsoleSession) async throws -> Response {

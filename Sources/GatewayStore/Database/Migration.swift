@@ -54,6 +54,7 @@ public struct Migration: Sendable, Hashable, CustomStringConvertible {
             ("0009_refund_notices.sql", PackageResources._009_refund_notices_sql),
             ("0010_merchant_time_zone.sql", PackageResources._010_merchant_time_zone_sql),
             ("0011_console.sql", PackageResources._011_console_sql),
+            ("0012_balance_history.sql", PackageResources._012_balance_history_sql),
         ]
         do {
             return try files.map { name, bytes throws(MigrationError) in
