@@ -208,7 +208,8 @@ final class CheckoutFixture: @unchecked Sendable {
         let rows = try await client.query(
             "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
             logger: Self.logger)
-        return try await rows.decode(Int.self).all().first ?? 0
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 
     func execute(_ sql: String) async throws {
