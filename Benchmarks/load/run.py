@@ -220,10 +220,12 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=400, help="sessions the reads, pages, streams and claims pick from")
     parser.add_argument("--pay-every", type=float, default=2.0)
     parser.add_argument("--out", default=str(ROOT / ".state" / "bench" / "load.json"))
+    parser.add_argument("--gateway-arg", action="append", default=[],
+                        help="one more argument for gateway serve (repeatable), e.g. --gateway-arg=--max-in-flight=0")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="load_bench."))
-    gateway = GatewayServer(tmp, block_time="1", extra_args=["--webhook-allow-private"])
+    gateway = GatewayServer(tmp, block_time="1", extra_args=["--webhook-allow-private", *args.gateway_arg])
     receiver = WebhookReceiver(keep_bodies=True).start()
     try:
         endpoint = gateway.request("POST", "/v1/webhook_endpoints", {
@@ -262,8 +264,10 @@ def main() -> int:
     sent = sum(load.sent.values())
     errors = sum(sum(by.values()) for by in load.errors.values())
     rows = []
+    served = sum(len(values) for values in load.latencies.values())
+    overloaded = sum(by.get("503", 0) for by in load.errors.values())
     print(f"\nrequests: {sent} in {args.duration:.0f} s ({sent / args.duration:.0f}/s; {load.late} dropped by the driver), "
-          f"errors: {errors}")
+          f"errors: {errors} (of which 503: {overloaded}); answered as expected: {served} ({served / args.duration:.0f}/s)")
     print(f"{'route':10} {'sent':>8} {'p50 ms':>8} {'p99 ms':>8}  errors")
     for kind in MIX:
         values = load.latencies[kind]
@@ -301,6 +305,8 @@ def main() -> int:
     figures = [
         {"name": f"load: errors in {sent} requests at {args.rate}/s mixed for {args.duration:.0f} s", "value": errors + load.late,
          "unit": "requests", "goal": {"valueAtMost": 0}, "note": json.dumps({k: dict(v) for k, v in load.errors.items()})},
+        {"name": f"load: requests answered as expected per second at {args.rate}/s offered", "value": round(served / args.duration),
+         "unit": "req/s", "goal": {"valueAtLeast": args.rate}, "note": f"{overloaded} refused with 503 (overloaded or timed out)"},
         {"name": "load: gateway RSS at the end / after warm-up", "value": round(rss_end / rss_start, 3), "unit": "x",
          "goal": {"valueAtMost": 1.25}, "note": f"{rss_start / 1024:.1f} MiB -> {rss_end / 1024:.1f} MiB"},
         *rows,

@@ -8,7 +8,7 @@ import GatewayStore
 /// `gateway merchant create`: a merchant with its receiving addresses, printed as JSON.
 struct MerchantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "merchant", abstract: "Manage merchants.", subcommands: [Create.self])
+        commandName: "merchant", abstract: "Manage merchants.", subcommands: [Create.self, TimeZoneCommand.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -38,6 +38,32 @@ struct MerchantCommand: AsyncParsableCommand {
                 do {
                     let merchant = try await MerchantStore(client: client).create(draft)
                     print(ResourceJSON.merchant(merchant).serialized)
+                } catch let error as RequestError {
+                    throw CLIError(error.message)
+                }
+            }
+        }
+    }
+}
+
+extension MerchantCommand {
+    /// `gateway merchant time-zone --merchant mer_… [--set NAME]`: prints the merchant's time
+    /// zone (its exports read their dates in it), after setting it when `--set` is given.
+    struct TimeZoneCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "time-zone", abstract: "Print a merchant's time zone, or set it with --set.",
+            discussion: "Exports read their dates in it. An IANA name such as Europe/Paris; UTC until set.")
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The merchant (mer_…).") var merchant: String
+        @Option(name: .customLong("set"), help: "The new time zone, an IANA name such as Europe/Paris.") var newZone: String?
+
+        func run() async throws {
+            try await database.withStore { client, _ in
+                let exports = ExportService(client: client)
+                do {
+                    if let newZone { try await exports.setTimeZone(merchantId: merchant, identifier: newZone) }
+                    print(try await exports.timeZone(merchantId: merchant))
                 } catch let error as RequestError {
                     throw CLIError(error.message)
                 }

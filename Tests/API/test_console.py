@@ -329,3 +329,30 @@ def test_webhook_endpoints_from_the_console(gateway, users) -> None:
     assert missing.status_code == 404
     operator = sign_in(gateway, "ops@gateway.example")
     assert operator.get(gateway.url + "/console/developers").status_code == 403
+
+
+def test_a_merchant_sets_its_time_zone_in_the_console_and_the_cli(gateway, users) -> None:
+    other = sign_in(gateway, "owner@other.example")
+    page = other.get(gateway.url + "/console/exports")
+    assert 'id="time-zone-form"' in page.text and 'value="UTC" id="time-zone"' in page.text
+    token = form_token(page.text)
+    merchant = psql(gateway.database_url, "SELECT merchant_id FROM console_users WHERE email = 'owner@other.example'")
+    # Without the form's token: refused, nothing changed.
+    assert other.post(gateway.url + "/console/exports/time-zone", data={"time_zone": "Asia/Tokyo"}).status_code == 403
+    for hostile in ("Mars/Olympus_Mons", "../../etc/passwd", "Europe/Paris'; DROP TABLE merchants; --", "<script>", "x" * 200):
+        refused = other.post(gateway.url + "/console/exports/time-zone", data={"csrf_token": token, "time_zone": hostile})
+        assert refused.status_code == 422 and 'id="problem"' in refused.text, hostile
+        assert "<script>" not in refused.text
+    assert psql(gateway.database_url, f"SELECT time_zone FROM merchants WHERE id = '{merchant}'") == "UTC"
+    saved = other.post(gateway.url + "/console/exports/time-zone", data={"csrf_token": token, "time_zone": "Asia/Tokyo"})
+    assert saved.status_code == 200 and "Dates are now read in Asia/Tokyo." in saved.text
+    assert psql(gateway.database_url, f"SELECT time_zone FROM merchants WHERE id = '{merchant}'") == "Asia/Tokyo"
+    # An operator has no merchant whose time zone to set.
+    operator = sign_in(gateway, "ops@gateway.example")
+    operator_token = form_token(operator.get(gateway.url + "/console/exports").text)
+    assert operator.post(gateway.url + "/console/exports/time-zone",
+                         data={"csrf_token": operator_token, "time_zone": "UTC"}).status_code == 403
+    # The CLI reads and sets the same value.
+    assert gateway.run_cli("merchant", "time-zone", "--merchant", merchant).strip() == "Asia/Tokyo"
+    assert gateway.run_cli("merchant", "time-zone", "--merchant", merchant, "--set", "America/New_York").strip() == "America/New_York"
+    assert psql(gateway.database_url, f"SELECT time_zone FROM merchants WHERE id = '{merchant}'") == "America/New_York"

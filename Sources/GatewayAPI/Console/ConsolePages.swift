@@ -287,10 +287,18 @@ enum ConsolePages {
 
     /// The merchant's export form: what, which dates (in the merchant's time zone), which mode,
     /// and for the bank files which network, token and part (docs/EXPORTS.md).
-    static func exportForm(problem: String?) -> HTML {
+    /// The export form, and the merchant's time zone (the dates of every file are read in it)
+    /// with a form to change it.
+    static func exportForm(problem: String?, notice: String? = nil, timeZone: String, csrfToken: String) -> HTML {
         let problemLine: HTML = problem.map { "<p class=\"problem\" role=\"alert\" id=\"problem\">\($0)</p>" } ?? ""
+        let noticeLine: HTML = notice.map { "<p class=\"notice\" id=\"notice\">\($0)</p>" } ?? ""
         return """
-            \(problemLine)
+            \(problemLine)\(noticeLine)
+            <form method="post" action="/console/exports/time-zone" class="stack" id="time-zone-form">
+            <input type="hidden" name="csrf_token" value="\(csrfToken)">
+            <label>Time zone of the dates (an IANA name such as Europe/Paris)
+            <input name="time_zone" maxlength="64" required value="\(timeZone)" id="time-zone"></label>
+            <button type="submit">Save the time zone</button></form>
             <form method="get" action="/console/exports/file" class="stack" id="export-form">
             <label>File <select name="kind"><option value="payments">payments.csv</option><option value="ledger">ledger.csv</option>
             <option value="quickbooks">QuickBooks bank file</option><option value="xero">Xero bank file</option></select></label>

@@ -73,7 +73,13 @@ struct ConsoleRoutes {
         }
         group.get("exports") { request, context in
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return exportsPage(user: user, session: session, problem: nil)
+            return try await exportsPage(user: user, session: session, problem: nil)
+        }
+        group.post("exports/time-zone") { request, context in
+            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+            let form = try await readForm(request)
+            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+            return try await setTimeZone(form: form, user: user, session: session)
         }
         group.get("exports/file") { request, context in
             guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
@@ -340,25 +346,45 @@ struct ConsoleRoutes {
 
     // MARK: Exports
 
-    func exportsPage(user: ConsoleUser, session: ConsoleSession, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let body: HTML =
-            user.merchantId == nil
-            ? "<p class=\"empty\">Exports are a merchant's: sign in as one of its users.</p>"
-            : ConsolePages.exportForm(problem: problem)
+    func exportsPage(
+        user: ConsoleUser, session: ConsoleSession, problem: String?, notice: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let body: HTML
+        if let merchantId = user.merchantId {
+            let zone = try await exports.timeZone(merchantId: merchantId)
+            body = ConsolePages.exportForm(problem: problem, notice: notice, timeZone: zone, csrfToken: session.csrfToken)
+        } else {
+            body = "<p class=\"empty\">Exports are a merchant's: sign in as one of its users.</p>"
+        }
         return page(status: status, ConsolePages.layout(title: "Exports", user: user, csrfToken: session.csrfToken, body: body))
+    }
+
+    /// Sets the merchant's time zone (its exports read their dates in it), by the service's rule:
+    /// an IANA name the server's time zone database knows.
+    func setTimeZone(form: [String: String], user: ConsoleUser, session: ConsoleSession) async throws -> Response {
+        guard let merchantId = user.merchantId, user.canAct(for: merchantId) else {
+            return try await exportsPage(user: user, session: session, problem: "The time zone is a merchant's.", status: .forbidden)
+        }
+        let name = ConsoleForm.text(form["time_zone"], maxLength: 64) ?? ""
+        do {
+            try await exports.setTimeZone(merchantId: merchantId, identifier: name)
+            return try await exportsPage(user: user, session: session, problem: nil, notice: "Dates are now read in \(name).")
+        } catch let error as RequestError {
+            return try await exportsPage(user: user, session: session, problem: error.message, status: .unprocessableContent)
+        }
     }
 
     /// One export file of the signed-in merchant (the same files as `/v1/exports/*.csv`).
     func exportFile(_ request: Request, user: ConsoleUser, session: ConsoleSession) async throws -> Response {
         guard let merchantId = user.merchantId else {
-            return exportsPage(user: user, session: session, problem: "Exports are a merchant's.", status: .forbidden)
+            return try await exportsPage(user: user, session: session, problem: "Exports are a merchant's.", status: .forbidden)
         }
         let query = request.uri.queryParameters
         func field(_ name: String, _ maxLength: Int) -> String? {
             ConsoleForm.text(query[Substring(name)].map(String.init), maxLength: maxLength)
         }
         guard let kind = field("kind", 20).flatMap(ExportKind.init(rawValue:)) else {
-            return exportsPage(user: user, session: session, problem: "Choose what to export.", status: .badRequest)
+            return try await exportsPage(user: user, session: session, problem: "Choose what to export.", status: .badRequest)
         }
         let part = field("part", 6).flatMap { Int($0) }.map { max(1, $0) } ?? 1
         do {
@@ -374,7 +400,7 @@ struct ConsoleRoutes {
                 ],
                 body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
         } catch let error as RequestError {
-            return exportsPage(user: user, session: session, problem: error.message, status: .unprocessableContent)
+            return try await exportsPage(user: user, session: session, problem: error.message, status: .unprocessableContent)
         }
     }
 

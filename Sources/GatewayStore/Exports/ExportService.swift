@@ -87,7 +87,12 @@ public struct ExportService: Sendable {
 
     /// A time zone of Foundation's database, by IANA name.
     public static func zone(_ identifier: String) throws(RequestError) -> FoundationZone {
-        guard identifier.utf8.count <= 64, let zone = TimeZone(identifier: identifier) else {
+        // Only the characters of IANA names, and no `..`: the name is never a path the time
+        // zone database would read outside its directory.
+        let allowed = identifier.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/_-+".unicodeScalars.contains($0))
+        }
+        guard identifier.utf8.count <= 64, allowed, !identifier.contains(".."), let zone = TimeZone(identifier: identifier) else {
             throw RequestError(code: "time_zone_invalid", param: "time_zone", "'\(identifier.prefix(64))' is not an IANA time zone name")
         }
         return FoundationZone(zone: zone)
