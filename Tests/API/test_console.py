@@ -356,3 +356,35 @@ def test_a_merchant_sets_its_time_zone_in_the_console_and_the_cli(gateway, users
     assert gateway.run_cli("merchant", "time-zone", "--merchant", merchant).strip() == "Asia/Tokyo"
     assert gateway.run_cli("merchant", "time-zone", "--merchant", merchant, "--set", "America/New_York").strip() == "America/New_York"
     assert psql(gateway.database_url, f"SELECT time_zone FROM merchants WHERE id = '{merchant}'") == "America/New_York"
+
+
+def test_webhook_endpoint_events_and_secret_rotation_from_the_console(gateway, users) -> None:
+    owner = sign_in(gateway, "owner@shop.example")
+    page = owner.get(gateway.url + "/console/developers")
+    assert 'name="event_payment.completed"' in page.text
+    token = form_token(page.text)
+    # A public address literal: checked without DNS; the endpoint is deleted before any event.
+    url = "https://93.184.216.34/console-hook"
+    made = owner.post(gateway.url + "/console/developers/endpoints",
+                      data={"csrf_token": token, "mode": "test", "url": url, "event_payment.completed": "on",
+                            "event_refund.succeeded": "on", "event_nope": "on"})
+    assert made.status_code == 200, made.text[:500]
+    first = re.search(r'id="new-secret">(whsec_[0-9A-Za-z]+)<', made.text).group(1)
+    endpoint = psql(gateway.database_url, f"SELECT id FROM webhook_endpoints WHERE url = '{url}'")
+    assert psql(gateway.database_url, f"SELECT array_to_string(events, ',') FROM webhook_endpoints WHERE id = '{endpoint}'") == \
+        "payment.completed,refund.succeeded"
+    # Rotation: a new secret shown once; another merchant cannot rotate it; no token, no rotation.
+    assert owner.post(gateway.url + "/console/developers/rotate-secret", data={"id": endpoint}).status_code == 403
+    other = sign_in(gateway, "owner@other.example")
+    other_token = form_token(other.get(gateway.url + "/console/developers").text)
+    assert other.post(gateway.url + "/console/developers/rotate-secret",
+                      data={"csrf_token": other_token, "id": endpoint}).status_code == 404
+    rotated = owner.post(gateway.url + "/console/developers/rotate-secret", data={"csrf_token": token, "id": endpoint})
+    assert rotated.status_code == 200, rotated.text[:500]
+    second = re.search(r'id="new-secret">(whsec_[0-9A-Za-z]+)<', rotated.text).group(1)
+    assert second != first
+    # The old secret keeps signing beside the new one for a day.
+    assert psql(gateway.database_url, f"SELECT secret = '{second}' AND previous_secret = '{first}' "
+                f"AND previous_expires_at > now() + interval '23 hours' FROM webhook_endpoints WHERE id = '{endpoint}'") == "t"
+    deleted = owner.post(gateway.url + "/console/developers/delete-endpoint", data={"csrf_token": token, "id": endpoint})
+    assert deleted.status_code == 200

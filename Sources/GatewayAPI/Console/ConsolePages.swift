@@ -249,10 +249,13 @@ enum ConsolePages {
             """
             <tr><td><code>\(endpoint.id)</code></td><td>\(endpoint.url)</td><td>\(endpoint.livemode ? "live" : "test")</td>\
             <td>\(endpoint.events.joined(separator: ", "))</td><td>\(endpoint.description)</td><td>\
+            <form method="post" action="/console/developers/rotate-secret">\(token)<input type="hidden" name="id" value="\(endpoint.id)">\
+            <button type="submit">Rotate secret</button></form> \
             <form method="post" action="/console/developers/delete-endpoint">\(token)<input type="hidden" name="id" value="\(endpoint.id)">\
             <button type="submit">Delete</button></form></td></tr>
             """
         }
+        let eventChoices: [HTML] = EventTypes.all.map { "<label><input type=\"checkbox\" name=\"event_\($0)\"> \($0)</label>" }
         let scopes: [HTML] = APIScope.allCases.map {
             "<label><input type=\"checkbox\" name=\"scope_\($0.rawValue)\"\($0 == .read ? " checked" : "")> \($0.rawValue)</label>"
         }
@@ -281,14 +284,14 @@ enum ConsolePages {
             \(endpointTable)
             <section class="tile"><form method="post" action="/console/developers/endpoints" class="stack" id="endpoint-form">\(token)
             <label>Mode \(modes)</label><label>URL (https, a public address) <input name="url" type="url" maxlength="2048" required></label>
-            <label>Description <input name="description" maxlength="500"></label><button type="submit">Add endpoint (every event)</button></form></section>
+            <fieldset><legend>Events (none chosen: every event)</legend>\(eventChoices)</fieldset>
+            <label>Description <input name="description" maxlength="500"></label><button type="submit">Add endpoint</button></form></section>
             """
     }
 
     /// The merchant's export form: what, which dates (in the merchant's time zone), which mode,
-    /// and for the bank files which network, token and part (docs/EXPORTS.md).
-    /// The export form, and the merchant's time zone (the dates of every file are read in it)
-    /// with a form to change it.
+    /// and for the bank files which network, token and part (docs/EXPORTS.md); and the
+    /// merchant's time zone with a form to change it.
     static func exportForm(problem: String?, notice: String? = nil, timeZone: String, csrfToken: String) -> HTML {
         let problemLine: HTML = problem.map { "<p class=\"problem\" role=\"alert\" id=\"problem\">\($0)</p>" } ?? ""
         let noticeLine: HTML = notice.map { "<p class=\"notice\" id=\"notice\">\($0)</p>" } ?? ""

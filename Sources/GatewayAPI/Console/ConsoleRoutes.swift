@@ -319,11 +319,29 @@ struct ConsoleRoutes {
                 } catch {
                     throw RequestError(code: "url_not_allowed", param: "url", error.description)
                 }
+                // The API's event types, by their checkboxes; none chosen means every event.
+                let chosen = EventTypes.all.filter { form["event_\($0)"] != nil }
                 let (endpoint, secret) = try await stores.webhooks.createEndpoint(
-                    merchantId: merchantId, livemode: mode.livemode, url: url, events: ["*"],
+                    merchantId: merchantId, livemode: mode.livemode, url: url, events: chosen.isEmpty ? ["*"] : chosen,
                     description: ConsoleForm.text(form["description"], maxLength: 500), limit: configuration.maxWebhookEndpoints)
                 return try await done(
                     "Webhook endpoint \(endpoint.id) created. Copy its signing secret now: it is not shown again.", secret: secret)
+            case "rotate-secret":
+                // A new signing secret; the old one keeps signing beside it for a day, as the API's default.
+                let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
+                var rotated: (WebhookEndpoint, String)?
+                if ObjectID.isWellFormed(id, prefix: "we") {
+                    for mode in APIMode.allCases where rotated == nil {
+                        rotated = try await stores.webhooks.rotateSecret(
+                            merchantId: merchantId, livemode: mode.livemode, id: id, overlapSeconds: 86_400)
+                    }
+                }
+                guard let (endpoint, secret) = rotated else {
+                    throw RequestError(.notFound, code: "resource_missing", "no webhook endpoint \(id)")
+                }
+                return try await done(
+                    "Webhook endpoint \(endpoint.id) has a new signing secret; the old one also signs for 24 hours. Copy it now: it is not shown again.",
+                    secret: secret)
             case "delete-endpoint":
                 let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
                 var deleted = false
