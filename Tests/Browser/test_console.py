@@ -90,6 +90,12 @@ def test_sign_in_and_the_merchant_overview(gateway: GatewayServer, users: dict, 
     page.open(gateway.url + "/console/sessions")
     page.wait_until(lambda: "A-1001" in (page.text("sessions") or ""), "the session list")
     page.screenshot("sessions", page="console")
+    page.open(gateway.url + "/console/exports")
+    page.wait_until(lambda: page.text("time-zone-form") is not None, "the exports page")
+    page.screenshot("exports", page="console")
+    page.open(gateway.url + "/console/developers")
+    page.wait_until(lambda: page.text("endpoint-form") is not None, "the developers page")
+    page.screenshot("developers", page="console")
 
 
 def test_another_merchants_session_is_not_found_by_url(gateway: GatewayServer, users: dict, plain_browser: BrowserPage) -> None:

@@ -297,11 +297,13 @@ enum ConsolePages {
         let noticeLine: HTML = notice.map { "<p class=\"notice\" id=\"notice\">\($0)</p>" } ?? ""
         return """
             \(problemLine)\(noticeLine)
+            <h2>Time zone</h2>
             <form method="post" action="/console/exports/time-zone" class="stack" id="time-zone-form">
             <input type="hidden" name="csrf_token" value="\(csrfToken)">
             <label>Time zone of the dates (an IANA name such as Europe/Paris)
             <input name="time_zone" maxlength="64" required value="\(timeZone)" id="time-zone"></label>
             <button type="submit">Save the time zone</button></form>
+            <h2>Download</h2>
             <form method="get" action="/console/exports/file" class="stack" id="export-form">
             <label>File <select name="kind"><option value="payments">payments.csv</option><option value="ledger">ledger.csv</option>
             <option value="quickbooks">QuickBooks bank file</option><option value="xero">Xero bank file</option></select></label>
@@ -353,6 +355,8 @@ enum ConsolePages {
         code { font-size: .8rem; word-break: break-all; }
         .stack { display: flex; flex-direction: column; gap: .7rem; }
         .stack input, .stack select { display: block; width: 100%; padding: .4rem; box-sizing: border-box; }
+        .stack fieldset { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; }
+        .stack input[type=checkbox] { display: inline; width: auto; margin-right: .3rem; }
         .filters { display: flex; gap: 1rem; align-items: end; margin-bottom: 1rem; flex-wrap: wrap; }
         button { padding: .45rem 1rem; border-radius: 4px; border: 0; background: #2856d8; color: #fff; font-weight: 600; cursor: pointer; }
         .problem { color: #a3121f; background: #fde8ea; padding: .5rem; border-radius: 4px; }
