@@ -2,7 +2,8 @@ import Logging
 import PostgresNIO
 
 /// What changed, as the database announces it on the `gateway_changes` channel
-/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 to 0009 when a transaction commits).
+/// (`LISTEN/NOTIFY`, sent by the triggers of migrations 0007 to 0009 and 0013 when a transaction
+/// commits; an insert of no row sends nothing).
 public enum ChangeTopic: Hashable, Sendable {
     /// A session's row or payments changed.
     case session(String)
