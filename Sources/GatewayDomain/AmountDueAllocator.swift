@@ -13,12 +13,25 @@ public struct AmountDueAllocator: Sendable, Hashable {
         self.maxOffset = maxOffset
     }
 
-    /// Candidate amounts for `price`, in the order to try: random offsets first (so amounts
-    /// do not reveal how many sessions are open), then every remaining one. Empty when all
-    /// offsets are taken.
-    public func candidates<G: RandomNumberGenerator>(price: UInt256, taken: Set<UInt256>, using generator: inout G) -> [UInt256] {
-        var offsets = Array(1...maxOffset).filter { !taken.contains(price + UInt256($0)) }
-        offsets.shuffle(using: &generator)
-        return offsets.map { price + UInt256($0) }
+    /// A free offset for `price`, drawn uniformly from those whose amount `taken` does not hold
+    /// (so amounts do not reveal how many sessions are open); nil when every one is taken.
+    ///
+    /// One random number per call: the creation path once shuffled all 999 offsets with
+    /// `SystemRandomNumberGenerator`, a `getrandom` system call per swap, which was a quarter of
+    /// the gateway's time creating sessions.
+    public func offset<G: RandomNumberGenerator>(price: UInt256, taken: Set<UInt256>, using generator: inout G) -> UInt64? {
+        // The taken offsets in range; amounts below the price or beyond the last offset are not ours.
+        var takenOffsets = Set<UInt64>()
+        for amount in taken where amount > price {
+            if let offset = (amount - price).uint64, offset <= maxOffset { takenOffsets.insert(offset) }
+        }
+        let free = maxOffset - UInt64(takenOffsets.count)
+        guard free > 0 else { return nil }
+        var skip = UInt64.random(in: 0..<free, using: &generator)
+        for offset in 1...maxOffset where !takenOffsets.contains(offset) {
+            if skip == 0 { return offset }
+            skip -= 1
+        }
+        return nil
     }
 }

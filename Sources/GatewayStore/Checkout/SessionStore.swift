@@ -110,9 +110,7 @@ public struct SessionStore: Sendable {
             taken.insert(options[position - 1].scale.toSession(due))
         }
         var generator = SystemRandomNumberGenerator()
-        for candidate in allocator.candidates(price: plan.priceUnits, taken: taken, using: &generator) {
-            if let offset = (candidate - plan.priceUnits).uint64 { return offset }
-        }
+        if let offset = allocator.offset(price: plan.priceUnits, taken: taken, using: &generator) { return offset }
         throw RequestError(
             .conflict, code: "amounts_exhausted",
             "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
