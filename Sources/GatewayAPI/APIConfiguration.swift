@@ -28,7 +28,7 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// Requests worked on at once (probes and metrics aside); beyond, 503 `overloaded` at once
     /// (``AdmissionGate``). 0 means no bound.
-    public var maxInFlight = 256
+    public var maxInFlight = 64
     /// Webhook endpoints per merchant and mode.
     public var maxWebhookEndpoints = 16
     /// The console's session cookie carries `Secure` (set when the public URL is https).
@@ -47,9 +47,11 @@ public struct APIConfiguration: Sendable {
 
     public init() {}
 
-    /// No rate limits at all (tests that call the API far faster than a client would).
+    /// No rate limits at all and no bound on requests in progress (tests that call the API far
+    /// faster than a client would).
     public static var unlimited: APIConfiguration {
         var configuration = APIConfiguration()
+        configuration.maxInFlight = 0
         for keyPath in [
             \APIConfiguration.rateLimit, \.merchantRateLimit, \.createRateLimit, \.merchantCreateRateLimit, \.anonymousRateLimit,
             \.checkoutRateLimit, \.claimRateLimit, \.claimClientRateLimit,
