@@ -1,6 +1,7 @@
 """Mixed traffic against `gateway serve` while payments flow on the devchain.
 
-Starts what Tests/Support/gateway_server.py starts (the devchain with 1-second blocks, a
+Starts what Tests/Support/gateway_server.py starts (the devchain with 1-second blocks and, unless
+`--automine`, no block per transaction in between, as a real chain produces them; a
 database of its own on the private PostgreSQL, a merchant, `gateway serve` from GATEWAY_BIN)
 and a webhook receiver, then sends RATE requests a second for DURATION seconds, open loop (a
 request is sent when it is due, whether or not earlier ones have answered), mixed as
@@ -220,6 +221,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=400, help="sessions the reads, pages, streams and claims pick from")
     parser.add_argument("--pay-every", type=float, default=2.0)
     parser.add_argument("--out", default=str(ROOT / ".state" / "bench" / "load.json"))
+    parser.add_argument("--automine", action="store_true",
+                        help="let the devchain also mine a block for every transaction at once (off the 1-second schedule)")
     parser.add_argument("--gateway-arg", action="append", default=[],
                         help="one more argument for gateway serve (repeatable), e.g. --gateway-arg=--max-in-flight=0")
     args = parser.parse_args()
@@ -227,6 +230,11 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="load_bench."))
     gateway = GatewayServer(tmp, block_time="1", extra_args=["--webhook-allow-private", *args.gateway_arg])
     receiver = WebhookReceiver(keep_bodies=True).start()
+    if not args.automine:
+        # Blocks every second and only then, as a real chain produces them on a schedule: with
+        # automine a payment's block came the moment it was sent, off the schedule the
+        # monitor's pacer follows (PollPacer), which measured the devchain, not the gateway.
+        gateway.chain.rpc("evm_setAutomine", False)
     try:
         endpoint = gateway.request("POST", "/v1/webhook_endpoints", {
             "url": receiver.url, "events": ["payment.confirming", "payment.completed"]}).json()
