@@ -63,26 +63,24 @@ struct AvailabilityMiddleware: RouterMiddleware {
     }
 
     static var tooSlow: APIError {
-        var error = APIError(
-            status: .serviceUnavailable, type: .api, code: "service_unavailable",
+        serviceUnavailable(
+            "service_unavailable", retryAfter: 5,
             "the gateway could not answer in time (it is overloaded or its database is slow); retry in a few seconds")
-        error.headers[.retryAfter] = "5"
-        return error
     }
 
     static var overloaded: APIError {
-        var error = APIError(
-            status: .serviceUnavailable, type: .api, code: "overloaded",
-            "the gateway is working on as many requests as it can right now; retry in a second")
-        error.headers[.retryAfter] = "1"
-        return error
+        serviceUnavailable(
+            "overloaded", retryAfter: 1, "the gateway is working on as many requests as it can right now; retry in a second")
     }
 
     static var unavailable: APIError {
-        var error = APIError(
-            status: .serviceUnavailable, type: .api, code: "service_unavailable",
-            "the gateway cannot reach its database right now; retry in a few seconds")
-        error.headers[.retryAfter] = "5"
+        serviceUnavailable("service_unavailable", retryAfter: 5, "the gateway cannot reach its database right now; retry in a few seconds")
+    }
+
+    /// A 503 with `Retry-After`: nothing was done, come back later.
+    static func serviceUnavailable(_ code: String, retryAfter seconds: Int, _ message: String) -> APIError {
+        var error = APIError(status: .serviceUnavailable, type: .api, code: code, message)
+        error.headers[.retryAfter] = String(seconds)
         return error
     }
 }

@@ -58,7 +58,7 @@ extension MerchantRoutes {
         post(v1, "webhook_endpoints/:id/rotate_secret", scope: .admin, allowed: ["overlap_seconds"], bodyOptional: true) {
             fields, key, context in
             let id = try context.parameters.require("id")
-            let overlap = try fields.int("overlap_seconds") ?? 86_400
+            let overlap = try fields.int("overlap_seconds") ?? WebhookEndpoint.defaultSecretOverlapSeconds
             guard (0...604_800).contains(overlap) else {
                 throw APIError(status: .badRequest, code: "overlap_invalid", param: "overlap_seconds", "overlap_seconds is 0 to 604800")
             }

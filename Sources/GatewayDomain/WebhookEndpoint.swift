@@ -9,6 +9,10 @@ public struct WebhookEndpoint: Sendable, Hashable {
     public let description: String?
     public let createdAt: Timestamp
 
+    /// How long a rotated-out secret keeps signing beside the new one unless told otherwise:
+    /// a day, for the merchant to deploy the new secret.
+    public static let defaultSecretOverlapSeconds = 86_400
+
     public init(id: String, merchantId: String, livemode: Bool, url: String, events: [String], description: String?, createdAt: Timestamp) {
         self.id = id
         self.merchantId = merchantId

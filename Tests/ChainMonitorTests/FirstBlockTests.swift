@@ -35,6 +35,23 @@ struct FirstBlockTests {
         #expect(found == entry.expected)
     }
 
+    /// A provider that lies about timestamps (out of order, 0, 2^64 − 1) or a head of 2^64 − 1:
+    /// the start stays within 0...head, and nothing traps.
+    @Test(arguments: [
+        ([UInt64.max, 0, UInt64.max, 0, 5], UInt64(3_000), UInt64(2)),
+        ([0, 0, 0, 0, 0], UInt64.max, UInt64(4)),
+        ([9, 1, 8, 2, 7], UInt64(0), UInt64(0)),
+    ])
+    func hostileTimestampsStayInRange(timestamps: [UInt64], since: UInt64, expected: UInt64) async throws {
+        let found = try await FirstBlock.find(since: since, head: UInt64(timestamps.count - 1)) { timestamps[Int($0)] }
+        #expect(found == expected)
+    }
+
+    @Test func aHeadOf2To64Minus1IsBisectedWithoutOverflow() async throws {
+        let found = try await FirstBlock.find(since: UInt64.max, head: .max) { $0 }
+        #expect(found == UInt64.max - FirstBlock.clockMargin)
+    }
+
     @Test func readsAboutLogarithmicallyManyBlocks() async throws {
         let reads = Counter()
         let found = try await FirstBlock.find(since: 10_000_000 + 12 * 600_000 + 120, head: 20_000_000) { number in

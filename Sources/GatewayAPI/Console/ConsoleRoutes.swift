@@ -51,56 +51,46 @@ struct ConsoleRoutes {
         }
         group.get("login") { request, context in try await loginPage(request, context) }
         group.post("login") { request, context in try await signIn(request, context) }
-        group.post("logout") { request, context in
-            guard let (_, session) = try await signedIn(context) else { return redirect("/console/login") }
-            let form = try await readForm(request)
-            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+        /// A page for a signed-in user; anyone else is sent to the sign-in form.
+        func signedInGet(
+            _ path: RouterPath, _ handler: @escaping @Sendable (Request, APIContext, ConsoleUser, ConsoleSession) async throws -> Response
+        ) {
+            group.get(path) { request, context in
+                guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+                return try await handler(request, context, user, session)
+            }
+        }
+        /// A form a signed-in user posts, refused without the session's CSRF token.
+        func signedInPost(
+            _ path: RouterPath,
+            _ handler: @escaping @Sendable (APIContext, [String: String], ConsoleUser, ConsoleSession) async throws -> Response
+        ) {
+            group.post(path) { request, context in
+                guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
+                let form = try await readForm(request)
+                guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
+                return try await handler(context, form, user, session)
+            }
+        }
+
+        signedInPost("logout") { context, _, _, _ in
             context.sessions.clearSession()
             return redirect("/console/login")
         }
-        group.get("") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return try await overview(user: user, session: session)
+        signedInGet("") { _, _, user, session in try await overview(user: user, session: session) }
+        signedInGet("sessions") { request, _, user, session in try await sessionList(request, user: user, session: session) }
+        signedInGet("sessions/:id") { _, context, user, session in
+            try await sessionPage(id: context.parameters.get("id") ?? "", user: user, session: session, notice: nil)
         }
-        group.get("sessions") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return try await sessionList(request, user: user, session: session)
+        signedInPost("sessions/:id/refunds") { context, form, user, session in
+            try await refund(sessionId: context.parameters.get("id") ?? "", form: form, user: user, session: session)
         }
-        group.get("sessions/:id") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            let id = context.parameters.get("id") ?? ""
-            return try await sessionPage(id: id, user: user, session: session, notice: nil)
-        }
-        group.get("exports") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return try await exportsPage(user: user, session: session, problem: nil)
-        }
-        group.post("exports/time-zone") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            let form = try await readForm(request)
-            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
-            return try await setTimeZone(form: form, user: user, session: session)
-        }
-        group.get("exports/file") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return try await exportFile(request, user: user, session: session)
-        }
-        group.get("developers") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            return try await developersPage(user: user, session: session, notice: nil)
-        }
-        group.post("developers/:action") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            let form = try await readForm(request)
-            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
-            return try await developerAction(context.parameters.get("action") ?? "", form: form, user: user, session: session)
-        }
-        group.post("sessions/:id/refunds") { request, context in
-            guard let (user, session) = try await signedIn(context) else { return redirect("/console/login") }
-            let id = context.parameters.get("id") ?? ""
-            let form = try await readForm(request)
-            guard ConsoleToken.matches(form["csrf_token"], session.csrfToken) else { return csrfRefused() }
-            return try await refund(sessionId: id, form: form, user: user, session: session)
+        signedInGet("exports") { _, _, user, session in try await exportsPage(user: user, session: session, problem: nil) }
+        signedInPost("exports/time-zone") { _, form, user, session in try await setTimeZone(form: form, user: user, session: session) }
+        signedInGet("exports/file") { request, _, user, session in try await exportFile(request, user: user, session: session) }
+        signedInGet("developers") { _, _, user, session in try await developersPage(user: user, session: session, notice: nil) }
+        signedInPost("developers/:action") { context, form, user, session in
+            try await developerAction(context.parameters.get("action") ?? "", form: form, user: user, session: session)
         }
     }
 
@@ -327,14 +317,11 @@ struct ConsoleRoutes {
                 return try await done(
                     "Webhook endpoint \(endpoint.id) created. Copy its signing secret now: it is not shown again.", secret: secret)
             case "rotate-secret":
-                // A new signing secret; the old one keeps signing beside it for a day, as the API's default.
+                // A new signing secret; the old one keeps signing beside it for the API's default overlap.
                 let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
-                var rotated: (WebhookEndpoint, String)?
-                if ObjectID.isWellFormed(id, prefix: "we") {
-                    for mode in APIMode.allCases where rotated == nil {
-                        rotated = try await stores.webhooks.rotateSecret(
-                            merchantId: merchantId, livemode: mode.livemode, id: id, overlapSeconds: 86_400)
-                    }
+                let rotated = try await inEitherMode(endpoint: id) { livemode in
+                    try await stores.webhooks.rotateSecret(
+                        merchantId: merchantId, livemode: livemode, id: id, overlapSeconds: WebhookEndpoint.defaultSecretOverlapSeconds)
                 }
                 guard let (endpoint, secret) = rotated else {
                     throw RequestError(.notFound, code: "resource_missing", "no webhook endpoint \(id)")
@@ -344,13 +331,10 @@ struct ConsoleRoutes {
                     secret: secret)
             case "delete-endpoint":
                 let id = ConsoleForm.text(form["id"], maxLength: 100) ?? ""
-                var deleted = false
-                if ObjectID.isWellFormed(id, prefix: "we") {
-                    for mode in APIMode.allCases where !deleted {
-                        deleted = try await stores.webhooks.deleteEndpoint(merchantId: merchantId, livemode: mode.livemode, id: id)
-                    }
+                let deleted = try await inEitherMode(endpoint: id) { livemode in
+                    try await stores.webhooks.deleteEndpoint(merchantId: merchantId, livemode: livemode, id: id) ? true : nil
                 }
-                guard deleted else { throw RequestError(.notFound, code: "resource_missing", "no webhook endpoint \(id)") }
+                guard deleted != nil else { throw RequestError(.notFound, code: "resource_missing", "no webhook endpoint \(id)") }
                 return try await done("Webhook endpoint \(id) deleted.")
             default:
                 throw RequestError(.notFound, code: "resource_missing", "no such action")
@@ -360,6 +344,16 @@ struct ConsoleRoutes {
                 user: user, session: session, notice: ConsolePages.Notice(ok: false, text: error.message, secret: nil),
                 status: error.kind == .notFound ? .notFound : .unprocessableContent)
         }
+    }
+
+    /// `body`'s answer for the merchant's endpoint `id` in test mode, else in live mode; nil
+    /// when the id is malformed or the endpoint is in neither (another merchant's included).
+    func inEitherMode<T>(endpoint id: String, _ body: (Bool) async throws -> T?) async throws -> T? {
+        guard ObjectID.isWellFormed(id, prefix: "we") else { return nil }
+        for mode in APIMode.allCases {
+            if let found = try await body(mode.livemode) { return found }
+        }
+        return nil
     }
 
     // MARK: Exports
