@@ -26,6 +26,8 @@ struct RefundOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between re-sends of a waiting refund transaction (repeatable).", valueName: "NETWORK=SECONDS"))
     var refundResendAfter: [String] = []
     @Option(help: "The most refunds one pass of a hot wallet's sender signs (default 200).") var refundBatchSize = 200
+    @Option(help: "Seconds after which a hot wallet sender's pass that has not ended is abandoned and started again (default 300).")
+    var refundPassDeadline = 300
     @Option(
         help: ArgumentHelp(
             "A hot wallet's balance threshold in whole tokens (repeatable); TOKEN is native or a symbol, LEVEL warning or critical. "
@@ -37,6 +39,8 @@ struct RefundOptions: ParsableArguments {
         var configuration = RefundConfiguration()
         guard (1...10_000).contains(refundBatchSize) else { throw CLIError("--refund-batch-size is 1...10000") }
         configuration.batchSize = refundBatchSize
+        guard (10...86_400).contains(refundPassDeadline) else { throw CLIError("--refund-pass-deadline is 10...86400 seconds") }
+        configuration.passDeadline = .seconds(refundPassDeadline)
         var limits = configuration.limits
         limits.perRefund = try limit(refundMax, "--refund-max", default: limits.perRefund)
         limits.merchantDaily = try limit(refundDailyMerchant, "--refund-daily-merchant", default: limits.merchantDaily)

@@ -40,6 +40,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Console sign-in attempts per minute and account (0: no limit).") var rateLimitConsoleAccount = 5
     @Option(help: "Requests worked on at once; beyond, 503 with Retry-After: 1 (0: no bound).") var maxInFlight = 64
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
+    @Option(help: "Database connections of the API (requests, health, operator reads).") var databasePoolSize = 20
+    @Option(
+        help: ArgumentHelp(
+            "Database connections of the background services: monitors, matcher, clock, refund senders, webhook workers "
+                + "(default: 7, plus 2 per network).", valueName: "N"))
+    var databaseBackgroundPoolSize: Int?
+    @Option(help: "Seconds a statement may run before the server cancels it.") var databaseStatementTimeout = 15
+    @Option(help: "Seconds a statement may wait for a lock before it fails.") var databaseLockTimeout = 5
+    @Option(help: "Seconds a session may sit idle inside a transaction before the server ends it.")
+    var databaseIdleInTransactionTimeout = 30
+    @Option(help: "Seconds opening one database connection may take (the URL's connect_timeout wins).")
+    var databaseConnectTimeout = 3
     @Option(help: "Webhook delivery workers in this process (0: none; run `gateway webhook worker` elsewhere).") var webhookWorkers = 1
     @Option(
         help: "Seconds one database call of the monitor, matcher, clock or webhook workers may take before it is abandoned and retried.")
@@ -67,11 +79,15 @@ struct ServeCommand: AsyncParsableCommand {
         let databaseConfiguration = try database.configuration()
         // Migrated before anything runs on it; the app's own pool then runs in its service group.
         try await withPostgresClient(databaseConfiguration) { client in try await database.migrate(client) }
+        // Two pools: requests waiting for the API's connections never hold up the monitors,
+        // the matcher, the refund senders or the webhook workers.
         let client = PostgresClient(
             configuration: databaseConfiguration.clientConfiguration(pool: configuration.database), backgroundLogger: logger)
+        let backgroundClient = PostgresClient(
+            configuration: databaseConfiguration.clientConfiguration(pool: configuration.backgroundDatabase), backgroundLogger: logger)
         let app = try GatewayApp(
-            configuration: configuration, client: client, chains: chains, hotWallets: wallets, metrics: registry,
-            logger: logger)
+            configuration: configuration, client: client, backgroundClient: backgroundClient, chains: chains, hotWallets: wallets,
+            metrics: registry, logger: logger)
         try await app.run()
     }
 
@@ -103,6 +119,20 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxInFlight >= 0 else { throw ValidationError("--max-in-flight must be 0 (no bound) or more") }
         configuration.api.maxInFlight = maxInFlight
         configuration.lateWindowSeconds = Int64(lateWindow)
+        guard (1...1_000).contains(databasePoolSize) else { throw ValidationError("--database-pool-size is 1...1000") }
+        configuration.database.maximumConnections = databasePoolSize
+        for (flag, seconds) in [
+            ("--database-statement-timeout", databaseStatementTimeout), ("--database-lock-timeout", databaseLockTimeout),
+            ("--database-idle-in-transaction-timeout", databaseIdleInTransactionTimeout),
+            ("--database-connect-timeout", databaseConnectTimeout),
+        ] where !(1...3_600).contains(seconds) {
+            throw ValidationError("\(flag) is 1...3600 seconds")
+        }
+        configuration.database.statementTimeout = .seconds(databaseStatementTimeout)
+        configuration.database.lockTimeout = .seconds(databaseLockTimeout)
+        configuration.database.idleInTransactionTimeout = .seconds(databaseIdleInTransactionTimeout)
+        configuration.database.connectTimeout = .seconds(databaseConnectTimeout)
+        configuration.backgroundPoolSize = databaseBackgroundPoolSize
         configuration.webhookWorkers = webhookWorkers
         configuration.webhooks = try webhookOptions.configuration()
         guard databaseDeadline > 0 else { throw ValidationError("--database-deadline must be at least 1 second") }
@@ -121,6 +151,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.networks = environment.networks()
         guard !configuration.networks.isEmpty else {
             throw CLIError("no network to serve: pass --devchain-info FILE or set a provider variable such as SEPOLIA_RPC_URLS")
+        }
+        // The change listener and each network's two locks hold a connection each; one more works.
+        let least = 2 + 2 * configuration.networks.count
+        if let size = databaseBackgroundPoolSize, !(least...1_000).contains(size) {
+            let served = configuration.networks.count
+            throw ValidationError("--database-background-pool-size is \(least)...1000 for \(served) network\(served == 1 ? "" : "s")")
         }
         for selection in configuration.networks where !selection.network.tokens.allSatisfy({ $0.address != nil }) {
             throw CLIError("\(selection.network.name) has tokens without an address")

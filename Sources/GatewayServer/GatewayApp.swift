@@ -16,10 +16,17 @@ import WebhookDelivery
 /// drive its parts (the HTTP responder, a monitor, the matcher, the clock) one step at a time.
 public struct GatewayApp: Sendable {
     public let configuration: GatewayConfiguration
+    /// The API's database pool: requests, health and operator reads.
     public let client: PostgresClient
+    /// The background services' pool (monitors, matcher, clock, refund senders, webhook
+    /// workers, the change listener): requests queued for the API's connections never hold
+    /// them up. The same as ``client`` when the app was built with one pool.
+    public let backgroundClient: PostgresClient
     public let chains: [Chain]
     public let stores: APIStores
     public let monitorStore: PostgresMonitorStore
+    /// The webhook workers' store, on the background pool.
+    let webhookStore: WebhookStore
     public let matcher: SessionMatcher
     public let clock: SessionClock
     /// One refund sender per network with an unlocked hot wallet.
@@ -41,27 +48,38 @@ public struct GatewayApp: Sendable {
     public let walletThresholds: [String: HotWalletThresholds]
     let logger: Logger
 
-    /// Builds the gateway on `client` (which the caller's service group or task runs) for
-    /// `chains`, signing refunds with `hotWallets` (one per network at most). `metrics` is the
-    /// registry `/metrics` renders (by default a fresh one with the gateway's families;
-    /// `gateway serve` passes the one swift-metrics reports into).
+    /// Builds the gateway on `client` for the API and `backgroundClient` (by default the same)
+    /// for the background services, pools which ``services()`` runs, for `chains`, signing
+    /// refunds with `hotWallets` (one per network at most). `metrics` is the registry `/metrics`
+    /// renders (by default a fresh one with the gateway's families; `gateway serve` passes the
+    /// one swift-metrics reports into).
     public init(
-        configuration: GatewayConfiguration, client: PostgresClient, chains: [Chain], hotWallets: [HotWallet] = [],
-        metrics: MetricsRegistry? = nil, logger: Logger
+        configuration: GatewayConfiguration, client: PostgresClient, backgroundClient: PostgresClient? = nil, chains: [Chain],
+        hotWallets: [HotWallet] = [], metrics: MetricsRegistry? = nil, logger: Logger
     ) throws {
         self.configuration = configuration
         self.client = client
+        let background = backgroundClient ?? client
+        self.backgroundClient = background
         self.chains = chains
         self.logger = logger
         let payable = chains.map { Self.payable($0) }
         let changes = ChangeHub()
-        let sessions = SessionStore(
-            client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
-            lateWindowSeconds: configuration.lateWindowSeconds, logger: logger)
+        func sessionStore(_ client: PostgresClient) -> SessionStore {
+            SessionStore(
+                client: client, networks: payable, publicBaseURL: configuration.resolvedPublicURL,
+                lateWindowSeconds: configuration.lateWindowSeconds, logger: logger)
+        }
+        let sessions = sessionStore(client)
+        let backgroundSessions = sessionStore(background)
         let wallets = Dictionary(hotWallets.map { ($0.network, $0) }, uniquingKeysWith: { first, _ in first })
-        let refunds = RefundStore(
-            client: client, sessions: sessions, limits: configuration.refunds.limits, hotWallets: wallets.mapValues(\.address),
-            logger: logger)
+        func refundStore(_ sessions: SessionStore) -> RefundStore {
+            RefundStore(
+                client: sessions.client, sessions: sessions, limits: configuration.refunds.limits, hotWallets: wallets.mapValues(\.address),
+                logger: logger)
+        }
+        let refunds = refundStore(sessions)
+        let senderRefunds = refundStore(backgroundSessions)
         // Keys and merchants are read on every request: kept while the change feed says
         // nothing changed (CachedReads).
         stores = APIStores(
@@ -70,7 +88,8 @@ public struct GatewayApp: Sendable {
             sessions: sessions, transfers: TransferStore(client: client, networks: payable, logger: logger),
             idempotency: IdempotencyStore(client: client, logger: logger), webhooks: WebhookStore(client: client, logger: logger),
             refunds: refunds)
-        monitorStore = PostgresMonitorStore(client: client, logger: logger)
+        monitorStore = PostgresMonitorStore(client: background, logger: logger)
+        webhookStore = WebhookStore(client: background, logger: logger)
         let availability = Availability()
         self.changes = changes
         self.availability = availability
@@ -80,15 +99,17 @@ public struct GatewayApp: Sendable {
         senders = chains.compactMap { chain in
             wallets[chain.network.name].map { wallet in
                 RefundSender(
-                    chain: chain, wallet: wallet, refunds: refunds, balances: monitorStore, configuration: configuration.refunds,
-                    client: client, retryDelay: configuration.monitorRetryDelay, changes: changes, metrics: registry, logger: logger)
+                    chain: chain, wallet: wallet, refunds: senderRefunds, balances: monitorStore, configuration: configuration.refunds,
+                    client: background, retryDelay: configuration.monitorRetryDelay, changes: changes, metrics: registry, logger: logger)
             }
         }
         matcher = SessionMatcher(
-            sessions: stores.sessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize, changes: changes,
+            sessions: backgroundSessions, interval: configuration.matcherInterval, batchSize: configuration.matcherBatchSize,
+            changes: changes,
             metrics: registry, deadline: configuration.databaseCallDeadline, logger: logger)
         clock = SessionClock(
-            sessions: stores.sessions, interval: configuration.clockInterval, deadline: configuration.databaseCallDeadline, logger: logger)
+            sessions: backgroundSessions, interval: configuration.clockInterval, deadline: configuration.databaseCallDeadline,
+            logger: logger)
         let chains = self.chains
         let headWatch = HeadWatch()
         self.headWatch = headWatch
@@ -151,8 +172,10 @@ public struct GatewayApp: Sendable {
     /// database pool first, the HTTP server last, so that on SIGTERM no request arrives while
     /// the workers finish and the pool outlives them all.
     public func services() -> [any Service] {
-        var services: [any Service] = [
-            client, ChangeFeed(hub: changes, client: client, logger: logger),
+        var services: [any Service] = [client]
+        if backgroundClient !== client { services.append(backgroundClient) }
+        services += [
+            ChangeFeed(hub: changes, client: backgroundClient, logger: logger),
             DatabaseProbe(
                 client: client, availability: availability, interval: configuration.databaseProbeInterval,
                 timeout: configuration.databaseProbeTimeout, logger: logger),
@@ -169,7 +192,7 @@ public struct GatewayApp: Sendable {
         services.append(clock)
         services += senders as [any Service]
         for _ in 0..<configuration.webhookWorkers {
-            services.append(WebhookWorker(store: stores.webhooks, configuration: configuration.webhooks, changes: changes, logger: logger))
+            services.append(WebhookWorker(store: webhookStore, configuration: configuration.webhooks, changes: changes, logger: logger))
         }
         let publicURL = configuration.resolvedPublicURL
         let logger = self.logger

@@ -33,8 +33,23 @@ public struct GatewayConfiguration: Sendable {
     public var networks: [NetworkSelection] = []
     /// Refund limits, fee rules per network and the senders' pace.
     public var refunds = RefundConfiguration()
-    /// The database pool: size, connect timeout, statement, lock and idle-in-transaction timeouts.
+    /// The API's database pool: size, connect timeout, statement, lock and idle-in-transaction
+    /// timeouts. The background services' pool has the same settings and its own size.
     public var database = DatabasePoolSettings()
+    /// Connections of the background services' pool; nil for the default,
+    /// ``defaultBackgroundPoolSize(networks:)``.
+    public var backgroundPoolSize: Int?
+
+    /// Six working connections, one for the change listener, and per network one each for the
+    /// monitor's and the hot wallet's locks (held while they run).
+    public static func defaultBackgroundPoolSize(networks: Int) -> Int { 7 + 2 * networks }
+
+    /// The background pool's settings: the API's with the background size.
+    public var backgroundDatabase: DatabasePoolSettings {
+        var settings = database
+        settings.maximumConnections = backgroundPoolSize ?? Self.defaultBackgroundPoolSize(networks: networks.count)
+        return settings
+    }
     /// How often the database is probed, and how long a probe may take before the API answers
     /// 503 at once.
     public var databaseProbeInterval: Duration = .seconds(1)

@@ -13,6 +13,10 @@ public struct RefundConfiguration: Sendable {
     public var senderInterval: Duration = .seconds(1)
     /// The most refunds one pass signs.
     public var batchSize = 200
+    /// A pass still running after this long is abandoned (a database or provider call that
+    /// never answers): the sender lets go of the wallet and starts again under a new lease,
+    /// which fences the abandoned pass out of every write.
+    public var passDeadline: Duration = .seconds(300)
     /// Passes in which the chain counts a nonce as used while no attempt of ours has a receipt,
     /// before its refund waits for an operator (`nonce_conflict`).
     public var unexplainedRounds = 30

@@ -1,6 +1,7 @@
 import ChainMonitor
 import ChainRPC
 import EthereumCore
+import Foundation
 import GatewayAPI
 import GatewayDomain
 import GatewayStore
@@ -25,7 +26,11 @@ import ServiceLifecycle
 public actor RefundSender: Service {
     public let chain: Chain
     public let wallet: HotWallet
-    public let refunds: RefundStore
+    /// The store the sender writes through: while ``run()`` holds the wallet, the one fenced
+    /// by its current lease.
+    public private(set) var refunds: RefundStore
+    /// The same store without a lease, from which each lease's fenced store is made.
+    let unfencedRefunds: RefundStore
     let balances: PostgresMonitorStore
     let configuration: RefundConfiguration
     let policy: RefundFeePolicy
@@ -48,6 +53,7 @@ public actor RefundSender: Service {
         self.chain = chain
         self.wallet = wallet
         self.refunds = refunds
+        self.unfencedRefunds = refunds
         self.balances = balances
         self.configuration = configuration
         self.policy = configuration.feePolicy(network: chain.network.name)
@@ -76,6 +82,7 @@ public actor RefundSender: Service {
             while !Task.isCancelled {
                 do {
                     _ = try await lock.withLock(client: self.client, logger: self.logger) { _ in
+                        try await self.takeLease()
                         try await self.loop()
                     }
                 } catch {
@@ -89,14 +96,31 @@ public actor RefundSender: Service {
         }
     }
 
+    /// A new lease on the wallet: from now on only this sender's writes go through (one still
+    /// running from an abandoned pass is refused).
+    func takeLease() async throws {
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
+        let lease = try await unfencedRefunds.acquireSenderLease(network: network, wallet: address, holder: holder)
+        refunds = unfencedRefunds.fenced(by: lease)
+        logger.info("refund sender lease taken", metadata: ["epoch": "\(lease.epoch)"])
+    }
+
     func loop() async throws {
         logger.info("refund sender running")
+        let deadline = configuration.passDeadline
         while !Task.isCancelled {
             let mark = await changes?.mark() ?? 0
             do {
-                try await pass()
+                // A pass with no end in sight (a call that never answers) is left behind; the
+                // sender starts again under a new lease, which fences it out.
+                try await withDeadline(deadline) { try await self.pass() }
             } catch is CancellationError {
                 return
+            } catch let error as DeadlineExceeded {
+                logger.error("refund pass abandoned; starting again under a new lease", metadata: ["error": "\(error)"])
+                throw error
+            } catch let error as StoreError where error.isRefundLeaseLost {
+                throw error
             } catch {
                 logger.error("refund pass failed; retrying", metadata: ["error": "\(describeDatabaseError(error))"])
             }

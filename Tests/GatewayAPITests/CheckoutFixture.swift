@@ -26,7 +26,11 @@ final class CheckoutFixture: @unchecked Sendable {
     static let operatorToken = "op_test_token"
 
     let chain: Devchain
+    /// The API's pool.
     let client: PostgresClient
+    /// The background services' pool: the API's own unless the fixture was given
+    /// `apiPoolSize`.
+    let backgroundClient: PostgresClient
     let app: GatewayApp
     let monitor: ChainMonitor
     let merchant: Merchant
@@ -41,14 +45,31 @@ final class CheckoutFixture: @unchecked Sendable {
 
     /// With `hotWallet`, the devnet's refunds are signed with that key (`refunds` holds the
     /// limits and fee rules); `chainArguments` go to the devchain. Without `startMonitor`, the
-    /// monitor has not processed a block yet (a gateway whose monitor never ran).
+    /// monitor has not processed a block yet (a gateway whose monitor never ran). With
+    /// `apiPoolSize`, the API has a pool of that many connections and the background services
+    /// one of their own, as `gateway serve` runs them.
     init(
         confirmations: Int = 2, configuration: APIConfiguration? = nil, lateWindowSeconds: Int = 86_400, hotWallet: PrivateKey? = nil,
-        refunds: RefundConfiguration = RefundConfiguration(), chainArguments: [String] = [], startMonitor: Bool = true
+        refunds: RefundConfiguration = RefundConfiguration(), chainArguments: [String] = [], startMonitor: Bool = true,
+        apiPoolSize: Int? = nil
     ) async throws {
         self.confirmations = confirmations
         chain = try await Devchain(arguments: chainArguments)
-        client = try await TestDatabase.client(prefix: "checkout_test")
+        if let apiPoolSize {
+            let database = try await TestDatabase.create(prefix: "checkout_test")
+            var pool = DatabasePoolSettings()
+            pool.maximumConnections = apiPoolSize
+            // Requests held on a lock wait as long as a test holds it.
+            pool.lockTimeout = .seconds(120)
+            let api = PostgresClient(configuration: database.clientConfiguration(pool: pool), backgroundLogger: Self.logger)
+            let background = PostgresClient(configuration: database.clientConfiguration, backgroundLogger: Self.logger)
+            Task { await api.run() }
+            Task { await background.run() }
+            (client, backgroundClient) = (api, background)
+        } else {
+            client = try await TestDatabase.client(prefix: "checkout_test")
+            backgroundClient = client
+        }
 
         let catalog = try NetworkCatalog.load(directory: Paths.repositoryRoot.appendingPathComponent("Networks"))
         let devnet = catalog["devnet"]!.withTokenAddresses(["USDC": chain.usdc, "USDT": chain.usdt])
@@ -77,7 +98,7 @@ final class CheckoutFixture: @unchecked Sendable {
         gateway.operatorToken = Self.operatorToken
         gateway.refunds = refunds
         app = try GatewayApp(
-            configuration: gateway, client: client, chains: [devnetChain, liveChain],
+            configuration: gateway, client: client, backgroundClient: backgroundClient, chains: [devnetChain, liveChain],
             hotWallets: hotWallet.map { [HotWallet(network: "devnet", key: $0)] } ?? [], logger: Self.logger)
         monitor = app.makeMonitor(devnetChain)
 

@@ -4,6 +4,7 @@ import Foundation
 import GatewayDomain
 import GatewayServer
 import HTTPTypes
+import Synchronization
 import Testing
 
 @testable import GatewayStore
@@ -425,4 +426,63 @@ struct RefundFlowTests {
         #expect(second.transaction.maxFeePerGas * 100 >= first.transaction.maxFeePerGas * 110)
         #expect(second.transaction.data == first.transaction.data)
     }
+
+    @Test("a sender pass fenced out by a newer lease writes nothing: no nonce, no signature, no status change")
+    func abandonedPassIsFencedOut() async throws {
+        let (f, key) = try await CheckoutFixture.withHotWallet()
+        let session = try await f.completedSession()
+        let created = try await f.createRefund(#"{"payment_session":"\#(session.id)","amount":"1.00","destination":"payer"}"#).json
+        let store = f.app.stores.refunds
+        let old = try await store.acquireSenderLease(network: "devnet", wallet: key.address, holder: "abandoned")
+        let new = try await store.acquireSenderLease(network: "devnet", wallet: key.address, holder: "current")
+        #expect(new.epoch == old.epoch + 1)
+        let lost = StoreError.refundLeaseLost(network: "devnet", wallet: key.address.lowercased, epoch: old.epoch, current: new.epoch)
+        let abandoned = store.fenced(by: old)
+        let signs = Counter()
+        await #expect(throws: lost) {
+            _ = try await abandoned.reserveAndWrite(
+                refundId: created.id, network: "devnet", wallet: key.address, pendingCount: 0, checkpoint: { _ in },
+                sign: { _ in
+                    signs.add()
+                    throw CancellationError()
+                })
+        }
+        await #expect(throws: lost) { try await abandoned.postpone(created.id, reason: .feeAboveCap, seconds: 15) }
+        await #expect(throws: lost) { try await abandoned.adoptWaitingForWallet(network: "devnet") }
+        #expect(signs.value == 0)
+        #expect(try await f.attempts(of: created.id).isEmpty)
+        #expect(try await f.refund(created.id).string("status_reason") == "queued")
+        // The newest lease writes.
+        try await store.fenced(by: new).postpone(created.id, reason: .feeAboveCap, seconds: 15)
+        #expect(try await f.refund(created.id).string("status_reason") == "fee_above_cap")
+    }
+
+    @Test("a sender whose passes outlive their deadline lets go and starts again under a new lease each time")
+    func passDeadlineTakesNewLeases() async throws {
+        var configuration = RefundConfiguration()
+        configuration.passDeadline = .zero
+        let (f, key) = try await CheckoutFixture.withHotWallet(refunds: configuration)
+        let running = Task { try await f.sender.run() }
+        defer { running.cancel() }
+        var epoch: Int64 = 0
+        for _ in 0..<300 where epoch < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+            let rows = try await f.client.query(
+                "SELECT epoch FROM refund_sender_leases WHERE network = 'devnet' AND address = \(key.address.lowercased)",
+                logger: CheckoutFixture.logger)
+            epoch = try await rows.decode(Int64.self).all().first ?? 0
+        }
+        #expect(epoch >= 3)
+        // The sender writes through the store of its newest lease.
+        #expect((await f.sender.refunds.lease?.epoch ?? 0) >= 3)
+        running.cancel()
+        _ = await running.result
+    }
+}
+
+/// Counts calls from any task.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -154,6 +154,38 @@ import Testing
         #expect(try await f.call(.get, "/v1/merchant").status == 200)
     }
 
+    @Test("requests holding every API connection do not hold up the background: a payment made meanwhile completes")
+    func backgroundPoolOfItsOwn() async throws {
+        let f = try await CheckoutFixture(apiPoolSize: 2)
+        let session = try await f.createSession()
+        try await f.pay(session.options[0], amount: session.amountDue)
+        func background(_ sql: String) async throws -> String? {
+            let rows = try await f.backgroundClient.query(PostgresQuery(unsafeSQL: sql), logger: CheckoutFixture.logger)
+            for try await value in rows.decode(String.self) { return value }
+            return nil
+        }
+        // Another connection locks the idempotency keys, which only requests use: two creations
+        // wait on it, each holding one of the API's two connections.
+        try await f.backgroundClient.withConnection { blocker in
+            try await blocker.query("BEGIN", logger: CheckoutFixture.logger)
+            try await blocker.query("LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE", logger: CheckoutFixture.logger)
+            let body = #"{"amount":"3.00","currency":"USDC"}"#
+            async let first = f.call(.post, "/v1/payment_sessions", body: body, headers: [.init("Idempotency-Key")!: "held-1"])
+            async let second = f.call(.post, "/v1/payment_sessions", body: body, headers: [.init("Idempotency-Key")!: "held-2"])
+            let waiting = "SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            for _ in 0..<300 where try await background(waiting) != "2" { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await background(waiting) == "2")
+            // The monitor, the matcher and the clock run on their own pool meanwhile.
+            try await f.sync()
+            try await f.advance(f.confirmations)
+            #expect(try await background("SELECT status FROM payment_sessions WHERE id = '\(session.id)'") == "completed")
+            try await blocker.query("ROLLBACK", logger: CheckoutFixture.logger)
+            #expect(try await first.status == 201)
+            #expect(try await second.status == 201)
+        }
+        #expect(try await f.session(session.id).string("status") == "completed")
+    }
+
     @Test("webhook endpoints: the admin scope to manage them, and a cap per merchant")
     func webhookEndpoints() async throws {
         var configuration = APIConfiguration.unlimited

@@ -25,4 +25,25 @@ import Testing
         #expect(result.stderr.contains("--hot-wallet-threshold: "), "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
+
+    /// The pools and the sender's pass deadline: out-of-range values stop the command at once.
+    @Test(
+        arguments: [
+            (["--database-pool-size", "0"], "--database-pool-size is 1...1000"),
+            (["--database-pool-size", "1001"], "--database-pool-size is 1...1000"),
+            // One network (sepolia): its two locks and the change listener hold three connections.
+            (["--database-background-pool-size", "3"], "--database-background-pool-size is 4...1000 for 1 network"),
+            (["--refund-pass-deadline", "9"], "--refund-pass-deadline is 10...86400 seconds"),
+            (["--database-statement-timeout", "0"], "--database-statement-timeout is 1...3600 seconds"),
+            (["--database-lock-timeout", "3601"], "--database-lock-timeout is 1...3600 seconds"),
+            (["--database-idle-in-transaction-timeout", "100000"], "--database-idle-in-transaction-timeout is 1...3600 seconds"),
+            (["--database-connect-timeout", "0"], "--database-connect-timeout is 1...3600 seconds"),
+        ])
+    func refusedPoolsAndDeadlines(arguments: [String], message: String) throws {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasSuffix("_RPC_URLS") }
+        environment["SEPOLIA_RPC_URLS"] = "http://127.0.0.1:9"
+        let result = try runProcess(Paths.gatewayBinary, ["serve"] + arguments, environment: environment)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
 }

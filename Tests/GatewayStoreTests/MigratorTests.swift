@@ -26,6 +26,7 @@ import Testing
                         "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
                         "0006_refunds", "0007_change_notices", "0008_credential_notices", "0009_refund_notices", "0010_merchant_time_zone",
                         "0011_console", "0012_balance_history", "0013_notify_only_on_rows",
+                        "0014_refund_sender_leases",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 
@@ -42,7 +43,8 @@ import Testing
                         "console_users",
                         "hot_wallet_nonces", "idempotency_keys",
                         "merchant_addresses", "merchants", "monitor_blocks", "monitor_checkpoints", "monitor_halts", "monitor_leases",
-                        "outbox_events", "payment_sessions", "refund_attempts", "refunds", "reserved_amounts", "schema_migrations",
+                        "outbox_events", "payment_sessions", "refund_attempts", "refund_sender_leases", "refunds", "reserved_amounts",
+                        "schema_migrations",
                         "session_options", "session_payments", "transfer_changes", "watch_generations", "watched_addresses",
                         "webhook_attempts", "webhook_deliveries", "webhook_endpoints",
                     ])

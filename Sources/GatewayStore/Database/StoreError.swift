@@ -19,6 +19,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptRow(table: String, reason: String)
     /// The monitor's lease was taken by another holder: this monitor must stop writing.
     case leaseLost(network: String, epoch: Int64, current: Int64?)
+    /// The hot wallet's refund-sender lease moved on: this sender's pass was abandoned (or
+    /// another process holds the wallet) and must not write.
+    case refundLeaseLost(network: String, wallet: String, epoch: Int64, current: Int64?)
 
     public var description: String {
         switch self {
@@ -32,6 +35,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .leaseLost(let network, let epoch, let current):
             return
                 "the monitor lease of \(network) moved on (ours \(epoch), now \(current.map(String.init) ?? "none")): another process runs it"
+        case .refundLeaseLost(let network, let wallet, let epoch, let current):
+            return
+                "the refund-sender lease of \(wallet) on \(network) moved on (ours \(epoch), now \(current.map(String.init) ?? "none")): "
+                + "a newer pass writes for the wallet"
         }
     }
 }
@@ -71,6 +78,14 @@ public func describeDatabaseError(_ error: any Error) -> String {
 /// The SQLSTATE of a server error, if `error` is one.
 public func databaseErrorCode(_ error: any Error) -> String? {
     (error as? PSQLError)?.serverInfo?[.sqlState]
+}
+
+extension StoreError {
+    /// The refund sender's lease moved on: its pass must stop.
+    public var isRefundLeaseLost: Bool {
+        if case .refundLeaseLost = self { return true }
+        return false
+    }
 }
 
 extension StoreError: StopsMonitor {

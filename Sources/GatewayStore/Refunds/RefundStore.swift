@@ -3,6 +3,20 @@ import GatewayDomain
 import Logging
 import PostgresNIO
 
+/// The right to write for one hot wallet's refund sender: the epoch of the lease it took.
+/// Writes under an older epoch are refused.
+public struct RefundSenderLease: Sendable, Hashable {
+    public let network: String
+    public let wallet: Address
+    public let epoch: Int64
+
+    public init(network: String, wallet: Address, epoch: Int64) {
+        self.network = network
+        self.wallet = wallet
+        self.epoch = epoch
+    }
+}
+
 /// Refunds on Postgres: creation with the session's cumulative cap enforced in the inserting
 /// transaction, reads and lists scoped by merchant and mode, and what merchants, admins and
 /// customers do to a refund. Every change is written with its outbox events; every decision is
@@ -15,17 +29,26 @@ public struct RefundStore: Sendable {
     public let limits: RefundLimits
     /// The hot wallet that signs each network's refunds, where one runs.
     public let hotWallets: [String: Address]
+    /// When set, every write transaction first checks that this lease is still the wallet's
+    /// newest (``fenced(by:)``): the refund sender's store.
+    public let lease: RefundSenderLease?
     let logger: Logger
 
     public init(
         client: PostgresClient, sessions: SessionStore, limits: RefundLimits, hotWallets: [String: Address],
-        logger: Logger = Logger(label: "gateway.refunds")
+        lease: RefundSenderLease? = nil, logger: Logger = Logger(label: "gateway.refunds")
     ) {
         self.client = client
         self.sessions = sessions
         self.limits = limits
         self.hotWallets = hotWallets
+        self.lease = lease
         self.logger = logger
+    }
+
+    /// The same store, writing only while `lease` is its wallet's newest.
+    public func fenced(by lease: RefundSenderLease) -> RefundStore {
+        RefundStore(client: client, sessions: sessions, limits: limits, hotWallets: hotWallets, lease: lease, logger: logger)
     }
 
     public var publicBaseURL: String { sessions.publicBaseURL }
@@ -33,8 +56,44 @@ public struct RefundStore: Sendable {
     /// The API's JSON of a refund.
     public func json(_ refund: Refund) -> JSONValue { ResourceJSON.refund(refund, publicBaseURL: publicBaseURL) }
 
+    /// A transaction; on a fenced store, one that goes on only while the lease is the newest.
     public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await withTransaction(client: client, logger: logger, body)
+        try await withTransaction(client: client, logger: logger) { connection in
+            try await checkLease(on: connection)
+            return try await body(connection)
+        }
+    }
+
+    // MARK: The sender's lease
+
+    /// Takes the wallet's refund-sender lease for `holder`: a new epoch, which fences every
+    /// earlier holder (this process's abandoned calls included) out of the store's writes. It
+    /// waits for any write transaction still holding the old epoch to end. Call it while
+    /// holding the wallet's advisory lock.
+    public func acquireSenderLease(network: String, wallet: Address, holder: String) async throws -> RefundSenderLease {
+        let rows = try await client.query(
+            """
+            INSERT INTO refund_sender_leases AS l (network, address, epoch, holder) VALUES (\(network), \(wallet.lowercased), 1, \(holder))
+            ON CONFLICT (network, address) DO UPDATE SET epoch = l.epoch + 1, holder = EXCLUDED.holder, acquired_at = now()
+            RETURNING epoch
+            """, logger: logger)
+        guard let epoch = try await rows.decode(Int64.self).all().first else {
+            throw StoreError.corruptRow(table: "refund_sender_leases", reason: "no epoch for \(wallet.lowercased) on \(network)")
+        }
+        return RefundSenderLease(network: network, wallet: wallet, epoch: epoch)
+    }
+
+    /// In a write transaction: refuses to go on unless this store's lease is the newest. The
+    /// row stays share-locked until the transaction ends, so a new lease waits for it.
+    func checkLease(on connection: PostgresConnection) async throws {
+        guard let lease else { return }
+        let rows = try await connection.query(
+            "SELECT epoch FROM refund_sender_leases WHERE network = \(lease.network) AND address = \(lease.wallet.lowercased) FOR SHARE",
+            logger: logger)
+        let current = try await rows.decode(Int64.self).all().first
+        guard current == lease.epoch else {
+            throw StoreError.refundLeaseLost(network: lease.network, wallet: lease.wallet.lowercased, epoch: lease.epoch, current: current)
+        }
     }
 
     // MARK: Creating
