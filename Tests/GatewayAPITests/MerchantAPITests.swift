@@ -141,6 +141,30 @@ struct MerchantAPITests {
         #expect(amounts.allSatisfy { (try? UInt256(decimal: $0)).map { $0 > UInt256(25_000_000) && $0 <= UInt256(25_000_999) } == true })
     }
 
+    @Test("a crowded price: a creation whose first draw is held finds the one free amount; with none free, 409 amounts_exhausted")
+    func crowdedPrice() async throws {
+        let f = try await CheckoutFixture()
+        let first = try await f.createSession(#"{"amount":"7.00","currency":"USDC"}"#)
+        #expect(first.options.count == 1)
+        let option = first.options[0]
+        // Every other amount due at 7.00 is held, but 7.000500.
+        try await f.execute(
+            """
+            INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
+            SELECT '\(option.string("network")!)', '\(option.string("token_address")!.lowercased())',
+                   '\(option.string("pay_to")!.lowercased())', 7000000 + k, '\(first.id)', 'amount_due'
+            FROM generate_series(1, 999) AS k WHERE k <> 500
+            ON CONFLICT DO NOTHING
+            """)
+        let second = try await f.createSession(#"{"amount":"7.00","currency":"USDC"}"#)
+        #expect(second.options[0].string("amount_due_base_units") == "7000500")
+        let third = try await f.call(.post, "/v1/payment_sessions", body: #"{"amount":"7.00","currency":"USDC"}"#)
+        #expect(third.status == 409)
+        #expect(third.errorCode == "amounts_exhausted")
+        // Another price is free.
+        #expect(try await f.call(.post, "/v1/payment_sessions", body: #"{"amount":"7.01","currency":"USDC"}"#).status == 201)
+    }
+
     @Test("an Idempotency-Key replays the first response; the same key with another body is a 409")
     func idempotency() async throws {
         let f = try await CheckoutFixture()

@@ -230,6 +230,16 @@ import Testing
             #expect(status == 201)
             #expect(text == first.body)
         }
+        // Within 24 hours another body under the key is a conflict; after them the key is new.
+        let other = #"{"amount":"5.00","currency":"USDC"}"#
+        let mismatch = try await f.call(.post, "/v1/payment_sessions", body: other, headers: headers)
+        #expect(mismatch.status == 409)
+        #expect(mismatch.errorCode == "idempotency_key_reused")
+        try await f.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'order-42'")
+        let fresh = try await f.call(.post, "/v1/payment_sessions", body: other, headers: headers)
+        #expect(fresh.status == 201, "\(fresh.body)")
+        #expect(fresh.json.string("amount") == "5.00")
+        #expect(fresh.headers[.init("Idempotent-Replayed")!] == nil)
     }
 
     @Test("a key revoked by another process is refused once its change notice arrives; by this process at once")

@@ -31,15 +31,23 @@ public struct IdempotencyStore: Sendable {
 
     public func begin(apiKeyId: String, key: String, request: IdempotentRequest) async throws -> Begin {
         let hash = Data(request.digest)
-        try await client.query(
-            "DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key) AND created_at < now() - interval '24 hours'",
-            logger: logger)
-        let inserted = try await client.query(
+        // A new key is one statement; an expired one (older than 24 hours) is removed and
+        // inserted again.
+        func insert() async throws -> Bool {
+            let inserted = try await client.query(
+                """
+                INSERT INTO idempotency_keys (api_key_id, key, request_hash) VALUES (\(apiKeyId), \(key), \(hash))
+                ON CONFLICT (api_key_id, key) DO NOTHING RETURNING 1
+                """, logger: logger)
+            return try await !inserted.decode(Int32.self).all().isEmpty
+        }
+        if try await insert() { return .proceed }
+        let expired = try await client.query(
             """
-            INSERT INTO idempotency_keys (api_key_id, key, request_hash) VALUES (\(apiKeyId), \(key), \(hash))
-            ON CONFLICT (api_key_id, key) DO NOTHING RETURNING 1
+            DELETE FROM idempotency_keys WHERE api_key_id = \(apiKeyId) AND key = \(key) AND created_at < now() - interval '24 hours'
+            RETURNING 1
             """, logger: logger)
-        if try await !inserted.decode(Int32.self).all().isEmpty { return .proceed }
+        if try await !expired.decode(Int32.self).all().isEmpty, try await insert() { return .proceed }
         // The first request died before it finished (its process crashed): take the key over.
         let lease = Int64(inProgressLease.components.seconds)
         let taken = try await client.query(

@@ -41,9 +41,11 @@ public struct SessionStore: Sendable {
     /// Stores a planned session: picks one offset free in every option (the amounts held decide
     /// races), and writes the session, its held amounts and options, `payment.created` and, when
     /// the request carried an idempotency key, the response to replay, all in one transaction of
-    /// five statements (BEGIN, the amounts taken, one insert of the session with its amounts and
-    /// options, one of the event with the response, COMMIT). The answer is built from the
-    /// values written, not read back.
+    /// four statements (BEGIN, one insert of the session with its amounts and options, one of
+    /// the event with the response, COMMIT). The first attempt draws its offset without reading
+    /// what is taken (most prices have few open sessions); when one of its amounts is held
+    /// already, the transaction rolls back and each later attempt first reads the amounts taken
+    /// near the price. The answer is built from the values written, not read back.
     public func create(
         merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
     ) async throws -> PaymentSession {
@@ -51,10 +53,10 @@ public struct SessionStore: Sendable {
         let clientSecret = ObjectID.make("cs")
         // Another creation may take the offset picked between the read and the insert; the
         // held amounts' primary key refuses the second, which then picks again.
-        for _ in 0..<Self.offsetAttempts {
+        for attempt in 0..<Self.offsetAttempts {
             do {
                 return try await transaction { connection in
-                    let offset = try await pickOffset(plan: plan, on: connection)
+                    let offset = try await pickOffset(plan: plan, readTaken: attempt > 0, on: connection)
                     let (createdAt, expiresAt) = try await insert(
                         id: id, merchantId: merchantId, livemode: livemode, plan: plan, offset: offset, clientSecret: clientSecret,
                         on: connection)
@@ -88,11 +90,13 @@ public struct SessionStore: Sendable {
     /// Another creation held one of the amounts first.
     struct OffsetTaken: Error {}
 
-    /// The amount due is `price + offset` in the session's scale for every option: one read of
-    /// the amounts held near the price, for every option at once, and a free offset drawn at
-    /// random among them.
-    func pickOffset(plan: SessionPlan, on connection: PostgresConnection) async throws -> UInt64 {
+    /// The amount due is `price + offset` in the session's scale for every option: with
+    /// `readTaken`, one read of the amounts held near the price, for every option at once, and
+    /// a free offset drawn at random among them; without, an offset drawn at random.
+    func pickOffset(plan: SessionPlan, readTaken: Bool, on connection: PostgresConnection) async throws -> UInt64 {
         let allocator = AmountDueAllocator()
+        var generator = SystemRandomNumberGenerator()
+        guard readTaken else { return UInt64.random(in: 1...allocator.maxOffset, using: &generator) }
         let options = plan.options
         let rows = try await connection.query(
             """
@@ -109,7 +113,6 @@ public struct SessionStore: Sendable {
         for try await (position, due) in rows.decode((Int, UInt256).self) where (1...options.count).contains(position) {
             taken.insert(options[position - 1].scale.toSession(due))
         }
-        var generator = SystemRandomNumberGenerator()
         if let offset = allocator.offset(price: plan.priceUnits, taken: taken, using: &generator) { return offset }
         throw RequestError(
             .conflict, code: "amounts_exhausted",
