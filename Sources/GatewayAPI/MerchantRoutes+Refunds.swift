@@ -10,7 +10,7 @@ extension MerchantRoutes {
     func registerRefunds(on v1: RouterGroup<APIContext>) {
         post(
             v1, "refunds", scope: .refund,
-            allowed: ["payment_session", "amount", "destination", "reason", "metadata", "network", "token"]
+            allowed: ["payment_session", "amount", "destination", "reason", "metadata", "network", "token"], storesResponse: true
         ) { fields, key, context in
             let request = NewRefundRequest(
                 paymentSession: try fields.string("payment_session", required: true, maxLength: 100)!,

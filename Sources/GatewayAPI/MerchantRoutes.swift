@@ -71,7 +71,8 @@ struct MerchantRoutes {
         // Payment sessions.
         post(
             v1, "payment_sessions", scope: .write,
-            allowed: ["amount", "currency", "networks", "tokens", "description", "metadata", "expires_in", "success_url", "cancel_url"]
+            allowed: ["amount", "currency", "networks", "tokens", "description", "metadata", "expires_in", "success_url", "cancel_url"],
+            storesResponse: true
         ) { fields, key, context in
             guard let merchant = try await stores.merchants.merchant(id: key.merchantId) else {
                 throw APIError.notFound("merchant", param: nil)
@@ -181,9 +182,13 @@ struct MerchantRoutes {
     /// A POST route: scope check, body parse, and the `Idempotency-Key` protocol: the first
     /// response (success or client error) is stored and replayed for 24 hours; the same key
     /// with another body is a 409.
+    ///
+    /// With `storesResponse`, the handler's store writes its success response (201, the bytes
+    /// of the value it returns) in the transaction of its work, so that nothing is left to
+    /// finish after a success; errors are still stored here.
     func post(
         _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>, bodyOptional: Bool = false,
-        handler: @escaping PostHandler
+        storesResponse: Bool = false, handler: @escaping PostHandler
     ) {
         group.post(path) { request, context in
             let key = try context.require(scope)
@@ -226,6 +231,7 @@ struct MerchantRoutes {
                 context.idempotencyKey = idempotencyKey
                 do {
                     (status, responseBytes) = try await run(context)
+                    if storesResponse, status == .created { return JSONResponse.make(status, bytes: responseBytes) }
                 } catch {
                     let apiError = APIError.from(error)
                     guard apiError.status.code < 500 else {

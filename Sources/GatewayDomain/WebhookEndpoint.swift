@@ -120,6 +120,12 @@ public struct WebhookEnvelope: Sendable, Hashable {
 
     /// The payload written to the outbox for an event about `object`.
     public static func payload(object: JSONValue) -> String {
-        JSONValue.object(JSONObject(["object": object])).serialized
+        payload(serializedObject: object.serialized)
+    }
+
+    /// The same payload around an object already serialized (``JSONValue/serialized``), which
+    /// is then written once for the payload, the stored response and the answer.
+    public static func payload(serializedObject: String) -> String {
+        #"{"object":"# + serializedObject + "}"
     }
 }

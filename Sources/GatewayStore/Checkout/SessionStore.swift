@@ -63,8 +63,9 @@ public struct SessionStore: Sendable {
                     let session = plan.session(
                         id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
                         createdAt: createdAt, expiresAt: expiresAt)
-                    let payload = WebhookEnvelope.payload(object: json(session))
-                    let body = idempotency.map { _ in Data(json(session).serialized.utf8) }
+                    let text = json(session).serialized
+                    let payload = WebhookEnvelope.payload(serializedObject: text)
+                    let body = idempotency.map { _ in Data(text.utf8) }
                     try await connection.query(
                         """
                         WITH event AS (
