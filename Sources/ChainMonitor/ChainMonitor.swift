@@ -242,6 +242,19 @@ public actor ChainMonitor {
         try await pool.quorumRead(.block(.number(number)), parse: RPCParse.block)
     }
 
+    /// The blocks at `numbers`, each believed as ``fetchBlock(_:)`` believes one, asked in
+    /// JSON-RPC batches (``ProviderPool/quorumBlocks(_:)``): a caught-up range with logs in
+    /// thousands of blocks costs tens of round trips, not thousands. A block no provider has
+    /// fails the whole read.
+    func fetchBlocks(_ numbers: [UInt64]) async throws -> [UInt64: RPCBlock] {
+        var blocks: [UInt64: RPCBlock] = [:]
+        for (number, block) in try await pool.quorumBlocks(numbers) {
+            guard let block else { throw MonitorError.blockUnavailable(number) }
+            blocks[number] = block
+        }
+        return blocks
+    }
+
     func processBlock(_ number: UInt64) async throws -> BlockOutcome {
         guard let block = try await fetchBlock(number) else { return .unavailable }
         let ref = block.ref
@@ -349,11 +362,7 @@ public actor ChainMonitor {
             .transfers(.range(from: .number(start), to: .number(stop)), tokens: tokens, to: recipients)
         }
         let wanted = logs.filter { log in log.transfer.map { watched.contains($0.to) } ?? false && tokens.contains(log.address) }
-        var blocks: [UInt64: RPCBlock] = [:]
-        for number in Set(wanted.map(\.blockNumber)).sorted() {
-            guard let block = try await fetchBlock(number) else { throw MonitorError.blockUnavailable(number) }
-            blocks[number] = block
-        }
+        let blocks = try await fetchBlocks(Set(wanted.map(\.blockNumber)).sorted())
         return try wanted.compactMap { log in
             guard let block = blocks[log.blockNumber], block.hash == log.blockHash else {
                 throw MonitorError.inconsistent(

@@ -84,7 +84,7 @@ public actor ProviderPool {
     /// The finalized block the pool last agreed on (see ``finalizedBlock()``).
     var agreedFinalizedBlock: RPCBlock?
     /// JSON-RPC calls sent so far, to every provider: lets callers measure calls per block.
-    public private(set) var callCount = 0
+    public internal(set) var callCount = 0
 
     /// The number of providers configured.
     public nonisolated let providerCount: Int
