@@ -48,7 +48,7 @@ gateway_setup_start() {
 
   "$gateway" migrate >/dev/null
   merchant=$("$gateway" merchant create --name "Bench Shop" --receive-address "devnet:$merchant_address" | json_field id)
-  api_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write | json_field secret)
+  api_key=$("$gateway" api-key create --merchant "$merchant" --mode test --scopes read,write,admin | json_field secret)
 
   local port
   port=$(free_port)

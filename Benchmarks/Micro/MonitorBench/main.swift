@@ -175,7 +175,7 @@ var baseline: Double? = nil
 var baselineMemory: Double? = nil
 for count in counts {
     let name = "monitor_bench_\(count)"
-    let databaseURL = clusterURL.split(separator: "/").dropLast().joined(separator: "/") + "/\(name)"
+    let databaseURL = clusterURL.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/\(name)"
     try run(psql, ["-X", "-q", clusterURL, "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"])
     try run(psql, ["-X", "-q", clusterURL, "-c", "CREATE DATABASE \(name)"])
     try run(gateway, ["migrate"], environment: ["DATABASE_URL": databaseURL])

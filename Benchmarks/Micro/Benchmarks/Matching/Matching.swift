@@ -18,12 +18,13 @@ func session(_ index: Int) -> PaymentSession {
     let due = UInt256(10_000_000 + UInt64(index))
     let option = PaymentOption(
         position: 0, network: "devnet", chainId: 1337, token: "USDC", tokenAddress: usdc, decimals: 6, payTo: merchantAddress,
-        amountDue: due, confirmations: 3, reserved: true)
+        amountDue: due, confirmations: 3)
     return PaymentSession(
         id: "ps_bench\(index)", merchantId: "mer_bench", livemode: false, status: .pending, statusReason: nil, amount: "10.00",
         currency: "USDC", scale: 6, priceUnits: UInt256(10_000_000), offsetUnits: UInt64(index), description: nil, metadata: [],
         successURL: nil, cancelURL: nil, clientSecret: "secret_\(index)", expiresAt: Timestamp(unixSeconds: now.unixSeconds + 3_600),
-        timeline: SessionTimeline(completedAt: nil, monitorUntil: nil), createdAt: now, options: [option], payments: [], claims: [])
+        timeline: SessionTimeline(completedAt: nil, monitorUntil: nil), createdAt: now, options: [option], payments: [], claims: [],
+        reservations: [AmountReservation(network: "devnet", token: usdc, payTo: merchantAddress, amount: due, kind: .amountDue)])
 }
 
 func transfer(_ index: Int) -> ChainTransfer {
