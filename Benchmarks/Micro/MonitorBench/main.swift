@@ -187,7 +187,7 @@ for count in counts {
             """
             INSERT INTO watched_addresses (network, address) VALUES ('devnet', '\(merchant.lowercased)');
             INSERT INTO watched_addresses (network, address)
-              SELECT 'devnet', '0x' || lpad(to_hex(i), 40, 'f') FROM generate_series(1, \(count - 1)) AS i;
+              SELECT 'devnet', '0xe' || lpad(to_hex(i), 39, '0') FROM generate_series(1, \(count - 1)) AS i;
             INSERT INTO watch_generations (network, generation) VALUES ('devnet', 1)
               ON CONFLICT (network) DO UPDATE SET generation = watch_generations.generation + 1;
             """,
