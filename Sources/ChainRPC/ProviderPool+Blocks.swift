@@ -1,5 +1,4 @@
 import EthereumCore
-import Metrics
 
 extension ProviderPool {
     /// The most `eth_getBlockByNumber` calls sent in one JSON-RPC batch.
@@ -56,26 +55,8 @@ extension ProviderPool {
     /// One batch to one provider, with its outcome recorded for health and metrics like a
     /// single call's; nil when the batch as a whole failed.
     func batchAttempt(_ index: Int, _ calls: [RPCCall]) async -> [Result<RPCBlock?, RPCFailure>]? {
-        let client = members[index].client
-        callCount += 1
-        let started = ContinuousClock.now
-        let dimensions = [("network", network), ("provider", client.transport.displayURL)]
-        do throws(RPCFailure) {
-            let results = try await client.batch(calls, parse: RPCParse.block)
-            let elapsed = ContinuousClock.now - started
-            members[index].breaker.recordSuccess()
-            Counter(label: "gateway_rpc_requests_total", dimensions: dimensions + [("outcome", "ok")]).increment()
-            Timer(label: "gateway_rpc_request_duration_seconds", dimensions: dimensions).recordNanoseconds(elapsed.clampedNanoseconds)
-            return results
-        } catch {
-            if error.disposition == .final {
-                members[index].breaker.recordSuccess()
-            } else {
-                members[index].breaker.recordFailure(now: .now)
-            }
-            members[index].lastFailure = error.description
-            Counter(label: "gateway_rpc_requests_total", dimensions: dimensions + [("outcome", "\(error.disposition)")]).increment()
-            return nil
+        try? await recorded(index, updatesLatency: false) { client async throws(RPCFailure) in
+            try await client.batch(calls, parse: RPCParse.block)
         }
     }
 }

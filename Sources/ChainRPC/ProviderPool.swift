@@ -84,7 +84,7 @@ public actor ProviderPool {
     /// The finalized block the pool last agreed on (see ``finalizedBlock()``).
     var agreedFinalizedBlock: RPCBlock?
     /// JSON-RPC calls sent so far, to every provider: lets callers measure calls per block.
-    public internal(set) var callCount = 0
+    public private(set) var callCount = 0
 
     /// The number of providers configured.
     public nonisolated let providerCount: Int
@@ -138,15 +138,26 @@ public actor ProviderPool {
     func attempt<T: Sendable>(
         _ index: Int, _ call: RPCCall, parse: RPCResultDecoder<T>
     ) async throws(RPCFailure) -> T {
+        try await recorded(index, updatesLatency: true) { client async throws(RPCFailure) in try await client.request(call, parse: parse) }
+    }
+
+    /// One request to one provider (`send` with its client), with its outcome recorded for
+    /// health and metrics; `updatesLatency`: its time counts in the provider's latency (single
+    /// calls, not batches).
+    func recorded<T: Sendable>(
+        _ index: Int, updatesLatency: Bool, _ send: (JSONRPCClient) async throws(RPCFailure) -> T
+    ) async throws(RPCFailure) -> T {
         let client = members[index].client
         callCount += 1
         let started = ContinuousClock.now
         let dimensions = [("network", network), ("provider", client.transport.displayURL)]
-        do {
-            let value = try await client.request(call, parse: parse)
+        do throws(RPCFailure) {
+            let value = try await send(client)
             let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.clampedNanoseconds) / 1e6
-            members[index].latencyMs = members[index].latencyMs.map { $0 * 0.8 + ms * 0.2 } ?? ms
+            if updatesLatency {
+                let ms = Double(elapsed.clampedNanoseconds) / 1e6
+                members[index].latencyMs = members[index].latencyMs.map { $0 * 0.8 + ms * 0.2 } ?? ms
+            }
             members[index].breaker.recordSuccess()
             Counter(label: "gateway_rpc_requests_total", dimensions: dimensions + [("outcome", "ok")]).increment()
             Timer(label: "gateway_rpc_request_duration_seconds", dimensions: dimensions).recordNanoseconds(elapsed.clampedNanoseconds)
