@@ -26,9 +26,14 @@ import ServiceLifecycle
 public actor RefundSender: Service {
     public let chain: Chain
     public let wallet: HotWallet
-    /// The store the sender writes through: while ``run()`` holds the wallet, the one fenced
-    /// by its current lease.
-    public private(set) var refunds: RefundStore
+    /// The store a pass writes through: the one of the lease the pass began under (bound
+    /// for the pass's task, so that a pass abandoned at its deadline keeps its old lease's
+    /// store and is fenced out), else the sender's current one.
+    public var refunds: RefundStore { Self.passRefunds ?? currentRefunds }
+    /// While ``run()`` holds the wallet, the store fenced by its current lease.
+    private(set) var currentRefunds: RefundStore
+    /// The store of the pass running in this task.
+    @TaskLocal static var passRefunds: RefundStore?
     /// The same store without a lease, from which each lease's fenced store is made.
     let unfencedRefunds: RefundStore
     let balances: PostgresMonitorStore
@@ -52,7 +57,7 @@ public actor RefundSender: Service {
         self.metrics = metrics
         self.chain = chain
         self.wallet = wallet
-        self.refunds = refunds
+        self.currentRefunds = refunds
         self.unfencedRefunds = refunds
         self.balances = balances
         self.configuration = configuration
@@ -101,7 +106,7 @@ public actor RefundSender: Service {
     func takeLease() async throws {
         let holder = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         let lease = try await unfencedRefunds.acquireSenderLease(network: network, wallet: address, holder: holder)
-        refunds = unfencedRefunds.fenced(by: lease)
+        currentRefunds = unfencedRefunds.fenced(by: lease)
         logger.info("refund sender lease taken", metadata: ["epoch": "\(lease.epoch)"])
     }
 
@@ -113,7 +118,8 @@ public actor RefundSender: Service {
             do {
                 // A pass with no end in sight (a call that never answers) is left behind; the
                 // sender starts again under a new lease, which fences it out.
-                try await withDeadline(deadline) { try await self.pass() }
+                let store = currentRefunds
+                try await withDeadline(deadline) { try await Self.$passRefunds.withValue(store) { try await self.pass() } }
             } catch is CancellationError {
                 return
             } catch let error as DeadlineExceeded {

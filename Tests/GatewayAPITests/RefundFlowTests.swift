@@ -2,11 +2,11 @@ import ChainRPC
 import EthereumCore
 import Foundation
 import GatewayDomain
-import GatewayServer
 import HTTPTypes
 import Synchronization
 import Testing
 
+@testable import GatewayServer
 @testable import GatewayStore
 
 /// Refunds end to end on the devchain and a real PostgreSQL: the API, the refund store, the
@@ -455,6 +455,23 @@ struct RefundFlowTests {
         // The newest lease writes.
         try await store.fenced(by: new).postpone(created.id, reason: .feeAboveCap, seconds: 15)
         #expect(try await f.refund(created.id).string("status_reason") == "fee_above_cap")
+    }
+
+    @Test("a pass keeps the store of the lease it began under: after a new lease it is refused, and the next pass signs")
+    func passKeepsItsLease() async throws {
+        let (f, _) = try await CheckoutFixture.withHotWallet()
+        let session = try await f.completedSession()
+        let created = try await f.createRefund(#"{"payment_session":"\#(session.id)","amount":"1.00","destination":"payer"}"#).json
+        let sender = f.sender
+        try await sender.takeLease()
+        let abandoned = await sender.refunds
+        try await sender.takeLease()
+        // A pass bound to the first lease's store (as an abandoned pass stays bound) writes nothing.
+        await #expect(throws: StoreError.self) { try await RefundSender.$passRefunds.withValue(abandoned) { try await sender.pass() } }
+        #expect(try await f.attempts(of: created.id).isEmpty)
+        #expect(try await f.refund(created.id).string("status_reason") == "queued")
+        // A pass under the current lease signs and sends it.
+        try await f.drive(created.id, to: "succeeded")
     }
 
     @Test("a sender whose passes outlive their deadline lets go and starts again under a new lease each time")
