@@ -63,14 +63,14 @@ struct CheckoutRoutes {
             let configuration = self.configuration
             let streams = self.streams
             let changes = self.changes
-            let topics = Set([ChangeTopic.session(id)] + Set(first.options.map(\.network)).map { ChangeTopic.checkpoint($0) })
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
             return Response(
                 status: .ok, headers: headers,
                 body: .init { writer in
-                    // Woken by change notices for this session (and its networks' new blocks, which
-                    // move confirmations); ends when the session ends, the client goes away (the
-                    // next write fails) or the server shuts down. The page's EventSource reconnects.
+                    // Woken by change notices for this session (and, while a payment is gaining
+                    // confirmations, its network's new blocks: EventStreams.topics); ends when the
+                    // session ends, the client goes away (the next write fails) or the server shuts
+                    // down. The page's EventSource reconnects.
                     do {
                         var last = ""
                         var quiet = ContinuousClock.now
@@ -80,6 +80,7 @@ struct CheckoutRoutes {
                             if current == nil { current = try await sessions.publicSession(id: id)?.0 }
                             guard let session = current else { break }
                             current = nil
+                            let topics = EventStreams.topics(session)
                             let data = CheckoutPage.eventJSON(session).serialized
                             if data != last {
                                 try await writer.write(ByteBuffer(string: "event: session\ndata: \(data)\n\n"))

@@ -1,4 +1,5 @@
 import GatewayDomain
+import GatewayStore
 import Hummingbird
 
 /// The checkout event streams open in this process: at most `perSession` for one session and
@@ -32,6 +33,18 @@ actor EventStreams {
     /// (confirmed or removed).
     static func isFinal(_ session: PaymentSession) -> Bool {
         session.status.hasEnded && !session.payments.contains { $0.transfer.state == .seen }
+    }
+
+    /// The change notices that can alter what a stream of `session` shows: its own (status,
+    /// payments), and new blocks on a network only while one of its payments there is still
+    /// gaining confirmations. A session with nothing to confirm is not read again at every
+    /// block of every network.
+    static func topics(_ session: PaymentSession) -> Set<ChangeTopic> {
+        var topics: Set<ChangeTopic> = [.session(session.id)]
+        for payment in session.payments where payment.transfer.state == .seen {
+            topics.insert(.checkpoint(payment.transfer.network))
+        }
+        return topics
     }
 }
 
