@@ -70,6 +70,27 @@ import Testing
         #expect(failing.methods.filter { $0 == "eth_getBlockByNumber" }.count == 2)
     }
 
+    /// Hostile batch answers: none is believed, none traps; the blocks are read again alone.
+    @Test(
+        arguments: [
+            "not json at all",
+            #"{"jsonrpc":"2.0","id":1,"result":"0x1"}"#,
+            #"[{"jsonrpc":"2.0","id":1,"result":{"number":"0xffffffffffffffff","hash":"0x00"}}]"#,
+            #"[{"jsonrpc":"2.0","id":1,"result":[1,2,3]},{"jsonrpc":"2.0","id":1,"result":null},{"id":"x"}]"#,
+            #"[{"jsonrpc":"2.0","id":18446744073709551615,"result":null},{"jsonrpc":"2.0","id":2,"error":{"code":-32000,"message":"no"}}]"#,
+            "[" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "]",
+        ])
+    func hostileBatchAnswersAreReadAgainAlone(body: String) async throws {
+        let hostile = ScriptedTransport("https://a.example") { request in
+            request.method == "batch" ? .raw(Array(body.utf8)) : chainReply(Self.chain, .none, request)
+        }
+        let pool = pool([hostile, Self.provider("https://b.example", Self.chain)])
+        let blocks = try await pool.quorumBlocks([100, 101])
+        #expect(blocks[100] == .some(Self.chain.block(number: 100)!.decoded))
+        #expect(blocks[101] == .some(Self.chain.block(number: 101)!.decoded))
+        #expect(hostile.methods.filter { $0 == "eth_getBlockByNumber" }.count == 2)
+    }
+
     @Test func disagreementThatPersistsIsAnError() async {
         // One provider forges block 101 everywhere: two providers never agree on it.
         let forging = ScriptedTransport("https://a.example") { request in
