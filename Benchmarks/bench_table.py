@@ -18,6 +18,7 @@ SLOTS = [
     ("monitor", "monitor RPC calls per block and memory (Benchmarks/Micro MonitorBench)"),
     ("catchup", "catch-up vs a plain eth_getLogs script (Benchmarks/catchup_bench.sh)"),
     ("checkout", "session creation vs pgbench (Benchmarks/checkout_bench.sh)"),
+    ("creation-rate", "session creation p99 at 500/s, open loop (Benchmarks/creation_rate_bench.sh)"),
     ("block-to-webhook", "block to webhook latency (Benchmarks/block_to_webhook_bench.sh)"),
     ("load", "mixed load while payments flow (Benchmarks/load_bench.sh, run on its own: 6 minutes)"),
     ("refunds", "refunds at once vs signing and sending the same transfers (Benchmarks/refund_bench.sh)"),

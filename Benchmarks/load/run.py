@@ -71,7 +71,8 @@ def rss_kib(pid: int) -> int:
 
 
 class Load:
-    def __init__(self, url: str, key: str, sessions: List[dict]) -> None:
+    def __init__(self, url: str, key: str, sessions: List[dict], mix: Optional[Dict[str, int]] = None) -> None:
+        self.mix = mix or MIX
         self.url = url
         self.auth = {"Authorization": f"Bearer {key}"}
         self.sessions = sessions
@@ -135,7 +136,7 @@ class Load:
         raise ValueError(kind)
 
     async def run(self, rate: int, duration: float) -> None:
-        kinds = [kind for kind, weight in MIX.items() for _ in range(weight)]
+        kinds = [kind for kind, weight in self.mix.items() for _ in range(weight)]
         connector = aiohttp.TCPConnector(limit=256)
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -224,9 +225,18 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / ".state" / "bench" / "load.json"))
     parser.add_argument("--automine", action="store_true",
                         help="let the devchain also mine a block for every transaction at once (off the 1-second schedule)")
+    parser.add_argument("--mix", default="",
+                        help="shares of each kind of request, e.g. create=1 for creations alone (default: the mixed traffic)")
+    parser.add_argument("--p99-goal-ms", type=float, default=None, help="a goal for each route's p99 in the table")
     parser.add_argument("--gateway-arg", action="append", default=[],
                         help="one more argument for gateway serve (repeatable), e.g. --gateway-arg=--max-in-flight=0")
     args = parser.parse_args()
+    mix = MIX
+    if args.mix:
+        mix = {kind: int(weight) for kind, weight in (part.split("=") for part in args.mix.split(","))}
+        unknown = set(mix) - set(MIX)
+        if unknown or not all(weight > 0 for weight in mix.values()):
+            parser.error(f"--mix: kinds are {', '.join(MIX)}, each with a positive share")
 
     tmp = Path(tempfile.mkdtemp(prefix="load_bench."))
     gateway = GatewayServer(tmp, block_time="1", extra_args=["--webhook-allow-private", *args.gateway_arg])
@@ -242,13 +252,13 @@ def main() -> int:
         receiver.add_secret(endpoint["secret"])
         print(f"== {args.sessions} sessions to read, page and stream", file=sys.stderr)
         sessions = [gateway.create_session(amount=f"{i % 97 + 1}.00") for i in range(args.sessions)]
-        load = Load(gateway.url, gateway.api_key, sessions)
+        load = Load(gateway.url, gateway.api_key, sessions, mix)
         rss_idle = rss_kib(gateway.process.pid)
         if args.rate > 0:
             # At the full rate: a gateway's memory grows with the work in flight (connections,
             # buffers), which is not a leak; flat means no growth while the load stays the same.
             print(f"== warm-up {args.warmup:.0f} s at {args.rate}/s", file=sys.stderr)
-            asyncio.run(Load(gateway.url, gateway.api_key, sessions).run(args.rate, args.warmup))
+            asyncio.run(Load(gateway.url, gateway.api_key, sessions, mix).run(args.rate, args.warmup))
         rss_start = rss_kib(gateway.process.pid)
         rss_series: List[int] = []
         sampling = threading.Event()
@@ -260,14 +270,16 @@ def main() -> int:
         sampler = threading.Thread(target=sample_rss, daemon=True)
         sampler.start()
         payer = Payer(gateway, args.pay_every)
-        payer.start()
+        if args.pay_every > 0:
+            payer.start()
         print(f"== {args.rate} requests/s for {args.duration:.0f} s, a payment every {args.pay_every} s", file=sys.stderr)
         if args.rate > 0:
             asyncio.run(load.run(args.rate, args.duration))
         else:
             time.sleep(args.duration)
         payer.stop_event.set()
-        payer.join(timeout=30)
+        if payer.is_alive():
+            payer.join(timeout=30)
         rss_end = rss_kib(gateway.process.pid)
         sampling.set()
         # The last payments need their depth and their webhooks.
@@ -291,12 +303,16 @@ def main() -> int:
     print(f"\nrequests: {sent} in {args.duration:.0f} s ({sent / args.duration:.0f}/s; {load.late} dropped by the driver), "
           f"errors: {errors} (of which 503: {overloaded}); answered as expected: {served} ({served / args.duration:.0f}/s)")
     print(f"{'route':10} {'sent':>8} {'p50 ms':>8} {'p99 ms':>8}  errors")
-    for kind in MIX:
+    traffic = "mixed" if mix == MIX else "+".join(mix)
+    for kind in mix:
         values = load.latencies[kind]
         p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
         print(f"{kind:10} {load.sent[kind]:8} {p50:8.1f} {p99:8.1f}  {dict(load.errors[kind]) or ''}")
-        rows.append({"name": f"load: {kind} p99 at {args.rate}/s mixed", "value": round(p99, 1), "unit": "ms",
-                     "note": f"p50 {p50:.1f} ms, {load.sent[kind]} sent"})
+        row = {"name": f"load: {kind} p99 at {args.rate}/s {traffic}", "value": round(p99, 1), "unit": "ms",
+               "note": f"p50 {p50:.1f} ms, {load.sent[kind]} sent"}
+        if args.p99_goal_ms is not None:
+            row["goal"] = {"valueAtMost": args.p99_goal_ms}
+        rows.append(row)
     print(f"RSS idle {rss_idle / 1024:.1f} MiB, after warm-up {rss_start / 1024:.1f} MiB, at the end {rss_end / 1024:.1f} MiB "
           f"({rss_end / rss_start:.2f}x); every 10 s: {' '.join(f'{value / 1024:.0f}' for value in rss_series)} MiB")
     paid = len(payer.paid)
@@ -326,7 +342,7 @@ def main() -> int:
         write(Path(args.out).with_name("block-to-webhook.json"), "block-to-webhook", figures)
         return 0 if not latency["missing"] else 1
     figures = [
-        {"name": f"load: errors in {sent} requests at {args.rate}/s mixed for {args.duration:.0f} s", "value": errors + load.late,
+        {"name": f"load: errors in {sent} requests at {args.rate}/s {traffic} for {args.duration:.0f} s", "value": errors + load.late,
          "unit": "requests", "goal": {"valueAtMost": 0}, "note": json.dumps({k: dict(v) for k, v in load.errors.items()})},
         {"name": f"load: requests answered as expected per second at {args.rate}/s offered", "value": round(served / args.duration),
          "unit": "req/s", "goal": {"valueAtLeast": args.rate}, "note": f"{overloaded} refused with 503 (overloaded or timed out)"},
@@ -340,7 +356,7 @@ def main() -> int:
             "unit": "ms", "goal": {"valueAtMost": 500},
             "note": f"p50 {percentile(completed, 0.5) * 1000:.0f} ms over {len(completed)} payments of {paid}",
         })
-    write(Path(args.out), "load", figures)
+    write(Path(args.out), Path(args.out).stem, figures)
     return 0 if errors == 0 and not latency["missing"] else 1
 
 

@@ -185,12 +185,28 @@ public actor ChainMonitor {
             }
         }
         var ranges = true
+        // The next catch-up range's transfers, read while the current range is committed.
+        var ahead: (range: ClosedRange<UInt64>, transfers: Task<[ObservedTransfer], any Error>)? = nil
+        defer { ahead?.transfers.cancel() }
         while next <= head {
             let deepEnd = head >= UInt64(configuration.windowSize) ? head - UInt64(configuration.windowSize) : 0
-            if ranges, deepEnd >= next, deepEnd - next >= configuration.rangeCatchUpThreshold {
-                let end = min(deepEnd, next + max(1, configuration.catchUpChunk) - 1)
+            if ranges, let range = catchUpRange(from: next, deepEnd: deepEnd) {
+                let transfers: Task<[ObservedTransfer], any Error>
+                if let prefetched = ahead, prefetched.range == range {
+                    transfers = prefetched.transfers
+                } else {
+                    ahead?.transfers.cancel()
+                    transfers = Task { try await self.verifiedTransfers(from: range.lowerBound, to: range.upperBound) }
+                }
+                // Left unread when the range turned out to need a walk back first.
+                defer { transfers.cancel() }
+                ahead = nil
+                if range.upperBound < deepEnd, let following = catchUpRange(from: range.upperBound + 1, deepEnd: deepEnd) {
+                    ahead = (following, Task { try await self.verifiedTransfers(from: following.lowerBound, to: following.upperBound) })
+                }
+                let end = range.upperBound
                 do {
-                    if try await catchUp(from: next, to: end, head: head) {
+                    if try await catchUp(from: next, to: end, head: head, transfers: transfers) {
                         next = end + 1
                     } else {
                         report.reorgs += 1
@@ -201,6 +217,8 @@ public actor ChainMonitor {
                     // honest one): block by block, where each block's logs can be proven.
                     logger.warning("ranged catch-up failed; going block by block", metadata: ["network": "\(name)", "error": "\(error)"])
                     ranges = false
+                    ahead?.transfers.cancel()
+                    ahead = nil
                 }
                 continue
             }
@@ -329,7 +347,7 @@ public actor ChainMonitor {
     /// build on our tip (else the chain reorganised while we were away: walk back first, and
     /// return false), and every log's block hash must be the canonical hash at its height,
     /// read from the providers. Returns true when the range was recorded.
-    func catchUp(from: UInt64, to: UInt64, head: UInt64) async throws -> Bool {
+    func catchUp(from: UInt64, to: UInt64, head: UInt64, transfers reading: Task<[ObservedTransfer], any Error>) async throws -> Bool {
         if let tip = window.tip, tip.number + 1 == from {
             guard let first = try await fetchBlock(from) else { throw MonitorError.blockUnavailable(from) }
             if first.parentHash != tip.hash {
@@ -338,7 +356,7 @@ public actor ChainMonitor {
             }
         }
         guard let end = try await fetchBlock(to) else { throw MonitorError.blockUnavailable(to) }
-        let transfers = try await verifiedTransfers(from: from, to: to)
+        let transfers = try await reading.value
         let stored = try await store.commitRange(
             network: name, transfers: transfers, checkpoint: end.ref, checkpointTimestamp: end.timestamp)
         window = ReorgWindow(blocks: [end.ref], capacity: configuration.windowSize)
@@ -350,6 +368,13 @@ public actor ChainMonitor {
             publish(.seen, row.transfer, confirmations: ConfirmationPolicy.confirmations(blockNumber: row.transfer.blockNumber, tip: to))
         }
         return true
+    }
+
+    /// The catch-up range that starts at `from`, when the blocks from `from` to `deepEnd` (those
+    /// below the reorg window) are enough of them to be read in ranges.
+    func catchUpRange(from: UInt64, deepEnd: UInt64) -> ClosedRange<UInt64>? {
+        guard deepEnd >= from, deepEnd - from >= configuration.rangeCatchUpThreshold else { return nil }
+        return from...min(deepEnd, from + max(1, configuration.catchUpChunk) - 1)
     }
 
     /// Transfers to watched addresses in `from...to` from ranged `eth_getLogs`, each checked
@@ -379,6 +404,33 @@ public actor ChainMonitor {
         try await refreshWatchList()
         return try await store.commitRange(
             network: name, transfers: try await verifiedTransfers(from: from, to: to), checkpoint: nil, checkpointTimestamp: nil)
+    }
+
+    /// ``backfill(from:to:)`` over consecutive `ranges`, in order, each committed on its own:
+    /// the next range is read from the providers (logs, then the blocks that prove them) while
+    /// the current one is being committed, so the providers' time and the database's overlap.
+    /// `committed` hears of each range once it is stored, with how many rows were new. Returns
+    /// the number of new rows. A failure stops at the range that failed; the ranges before it
+    /// stay committed.
+    public func backfill(
+        ranges: [ClosedRange<UInt64>], committed: @Sendable (ClosedRange<UInt64>, Int) -> Void = { _, _ in }
+    ) async throws -> Int {
+        guard let first = ranges.first else { return 0 }
+        try await refreshWatchList()
+        var ahead = Task { try await self.verifiedTransfers(from: first.lowerBound, to: first.upperBound) }
+        defer { ahead.cancel() }
+        var found = 0
+        for (position, range) in ranges.enumerated() {
+            let transfers = try await ahead.value
+            if position + 1 < ranges.count {
+                let next = ranges[position + 1]
+                ahead = Task { try await self.verifiedTransfers(from: next.lowerBound, to: next.upperBound) }
+            }
+            let stored = try await store.commitRange(network: name, transfers: transfers, checkpoint: nil, checkpointTimestamp: nil)
+            found += stored.count
+            committed(range, stored.count)
+        }
+        return found
     }
 
     // MARK: Confirmations

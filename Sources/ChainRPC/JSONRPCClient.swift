@@ -80,16 +80,17 @@ public struct JSONRPCClient: Sendable {
     }
 
     /// Sends several calls in one JSON-RPC batch. Results come back in call order, matched by id;
-    /// a call missing from the answer is a failure of that call.
-    public func batch<T: Sendable>(
-        _ calls: [RPCCall], parse: @Sendable (Any) throws(RPCFailure) -> T
-    ) async throws(RPCFailure) -> [Result<T, RPCFailure>] {
+    /// a call missing from the answer is a failure of that call. An honest answer is decoded
+    /// from its bytes (``RPCResultDecoder/decodeBatch(body:count:)``); any other the Foundation
+    /// way, call by call.
+    public func batch<T: Sendable>(_ calls: [RPCCall], parse: RPCResultDecoder<T>) async throws(RPCFailure) -> [Result<T, RPCFailure>] {
         guard !calls.isEmpty else { return [] }
         let envelopes: [[String: Any]] = calls.enumerated().map { index, call in
             ["jsonrpc": "2.0", "id": index + 1, "method": call.method, "params": call.params.map(\.foundation)]
         }
         let response = try await transport.post(try Self.encode(envelopes), timeout: timeout)
         guard response.status == 200 else { throw Self.httpFailure(response) }
+        if let values = parse.decodeBatch(body: response.body, count: calls.count) { return values.map { .success($0) } }
         guard let answers = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [[String: Any]] else {
             throw .malformed("batch: body is not a JSON array")
         }
@@ -98,11 +99,18 @@ public struct JSONRPCClient: Sendable {
         return calls.enumerated().map { index, call in
             guard let answer = byId[index + 1] else { return .failure(.malformed("batch: no answer for \(call.method)")) }
             do throws(RPCFailure) {
-                return .success(try parse(try Self.result(of: answer, method: call.method)))
+                return .success(try parse.object(try Self.result(of: answer, method: call.method)))
             } catch {
                 return .failure(error)
             }
         }
+    }
+
+    /// The same, with results parsed from Foundation's objects by `parse`.
+    public func batch<T: Sendable>(
+        _ calls: [RPCCall], parse: @escaping @Sendable (Any) throws(RPCFailure) -> T
+    ) async throws(RPCFailure) -> [Result<T, RPCFailure>] {
+        try await batch(calls, parse: RPCResultDecoder(parse))
     }
 
     /// A status other than 200 as a failure. A `Retry-After` the pool cannot honour (negative,

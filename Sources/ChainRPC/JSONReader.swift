@@ -145,6 +145,25 @@ struct JSONReader {
         }
     }
 
+    /// A positive integer of at most nine digits (a JSON-RPC id the client chose), as its value.
+    mutating func smallPositiveInteger() throws(JSONReaderRefusal) -> Int {
+        skipWhitespace()
+        let start = index
+        var value = 0
+        while index < bytes.count, (0x30...0x39).contains(bytes[index]), index - start < 9 {
+            value = value * 10 + Int(bytes[index] - 0x30)
+            index += 1
+        }
+        guard index > start, bytes[start] != 0x30 else { throw JSONReaderRefusal() }
+        if index < bytes.count {
+            switch bytes[index] {
+            case 0x2E, 0x65, 0x45, 0x30...0x39: throw JSONReaderRefusal()
+            default: break
+            }
+        }
+        return value
+    }
+
     // MARK: Containers
 
     /// Consumes `{`; then ``nextKey(_:)`` walks the members.

@@ -74,6 +74,60 @@ public struct RPCResultDecoder<T: Sendable>: Sendable {
     }
 }
 
+extension RPCResultDecoder {
+    /// Decodes a whole batch answer from its bytes when it is exactly what an honest node
+    /// sends for `count` calls numbered 1…`count`: a JSON array of objects, each with an `id`
+    /// from that range (each once), a `result` the byte reader takes and no `error` (or a
+    /// `null` one). Results come in call order. Anything else (a missing, repeated or unknown
+    /// id, an error, a result the reader refuses, trailing bytes) is refused, and the caller
+    /// decodes the answer the Foundation way, which then decides per call what went wrong.
+    func decodeBatch(body: [UInt8], count: Int) -> [T]? {
+        guard let read = bytes, count > 0 else { return nil }
+        return body.withUnsafeBufferPointer { buffer -> [T]? in
+            var reader = JSONReader(buffer)
+            var results = [T?](repeating: nil, count: count)
+            var filled = 0
+            do throws(JSONReaderRefusal) {
+                try reader.beginArray()
+                var firstElement = true
+                while try reader.nextElement(&firstElement) {
+                    try reader.beginObject()
+                    var id: Int? = nil
+                    var result: T? = nil
+                    var decoded = false
+                    var first = true
+                    while let key = try reader.nextKey(&first) {
+                        if reader.matches(key, "id") {
+                            guard id == nil else { throw JSONReaderRefusal() }
+                            id = try reader.smallPositiveInteger()
+                        } else if reader.matches(key, "result") {
+                            guard !decoded else { throw JSONReaderRefusal() }
+                            // The result sits one level deeper than in a single answer; the
+                            // decoders' depth only bounds nesting, which the fallback rechecks.
+                            result = try read(&reader)
+                            decoded = true
+                        } else if reader.matches(key, "error") {
+                            guard try reader.null() else { throw JSONReaderRefusal() }
+                        } else {
+                            try reader.skipValue(depth: 2)
+                        }
+                    }
+                    guard let id, (1...count).contains(id), results[id - 1] == nil, decoded, let result else {
+                        throw JSONReaderRefusal()
+                    }
+                    results[id - 1] = result
+                    filled += 1
+                }
+                try reader.expectEnd()
+            } catch {
+                return nil
+            }
+            guard filled == count else { return nil }
+            return results.map { $0! }
+        }
+    }
+}
+
 // MARK: The typed decoders
 
 extension RPCParse {

@@ -138,14 +138,16 @@ struct ScanCommand: AsyncParsableCommand {
             // Every log is checked against the canonical block at its height, as the monitor does.
             let monitor = ChainMonitor(pool: pool, store: store, configuration: ChainMonitor.Configuration(network: network))
             let progress = Progress(total: last - fromBlock + 1)
+            var ranges: [ClosedRange<UInt64>] = []
             var start = fromBlock
-            var found = 0
             while start <= last {
                 let end = min(last, start + chunk - 1)
-                found += try await monitor.backfill(from: start, to: end).count
-                progress.advance(to: end - fromBlock + 1)
+                ranges.append(start...end)
+                if end == last { break }
                 start = end + 1
             }
+            let from = fromBlock
+            let found = try await monitor.backfill(ranges: ranges) { range, _ in progress.advance(to: range.upperBound - from + 1) }
             progress.finish()
             printJSON([
                 "network": network.name, "fromBlock": NSNumber(value: fromBlock), "toBlock": NSNumber(value: last),
@@ -181,7 +183,7 @@ func waitForTermination() async throws {
 }
 
 /// A progress line on standard error when it is a terminal.
-final class Progress {
+final class Progress: Sendable {
     let total: UInt64
     let enabled = isatty(STDERR_FILENO) == 1
     init(total: UInt64) { self.total = total }

@@ -116,6 +116,11 @@ public struct JSONObject: Sendable, Hashable {
     public mutating func append(_ key: String, _ value: JSONValue?) {
         members.append(Member(key: key, value: value ?? .null))
     }
+
+    /// Replaces the value of every member named `key` (in place, keeping the order).
+    public mutating func replace(_ key: String, with value: JSONValue) {
+        for index in members.indices where members[index].key == key { members[index] = Member(key: key, value: value) }
+    }
 }
 
 extension JSONValue {

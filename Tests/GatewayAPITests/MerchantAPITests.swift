@@ -4,6 +4,7 @@ import GatewayAPI
 import GatewayDomain
 import GatewayStore
 import HTTPTypes
+import PostgresNIO
 import Testing
 
 /// The merchant API's rules on a real PostgreSQL: validation, auth and scopes, tenant
@@ -183,6 +184,66 @@ struct MerchantAPITests {
         #expect(try await f.call(.get, "/v1/payment_sessions").json["data"]?.array?.count == 1)
     }
 
+    @Test("a creation's answer, its stored replay and its payment.created object are the same, times included")
+    func creationWritesOneObject() async throws {
+        let f = try await CheckoutFixture()
+        // Metadata that looks like the session's own members cannot steer what is stored.
+        let body = #"""
+            {"amount":"3.10","currency":"USDC","expires_in":600,
+             "metadata":{"created_at":"@created-x@","expires_at":"\"@expires-x@\"","note":"1970-01-01T00:00:00Z"}}
+            """#
+        let headers: HTTPFields = [.init("Idempotency-Key")!: "order-times"]
+        let first = try await f.call(.post, "/v1/payment_sessions", body: body, headers: headers)
+        #expect(first.status == 201)
+        let session = first.json
+        let metadata = session["metadata"]?.object
+        #expect(metadata?.string("created_at") == "@created-x@")
+        #expect(metadata?.string("expires_at") == #""@expires-x@""#)
+        #expect(metadata?.string("note") == "1970-01-01T00:00:00Z")
+        // The stored times, printed as the API prints them, are the answer's.
+        let rows = try await f.client.query(
+            """
+            SELECT created_at, expires_at, (SELECT convert_from(body, 'UTF8') FROM idempotency_keys WHERE key = 'order-times'),
+                (SELECT payload::text FROM outbox_events WHERE payload->'object'->>'id' = \(session.id))
+            FROM payment_sessions WHERE id = \(session.id)
+            """, logger: CheckoutFixture.logger)
+        var found = 0
+        for try await (createdAt, expiresAt, stored, payload) in rows.decode((Timestamp, Timestamp, String, String).self) {
+            found += 1
+            #expect(session.string("created_at") == createdAt.rfc3339)
+            #expect(session.string("expires_at") == expiresAt.rfc3339)
+            #expect(expiresAt.unixSeconds - createdAt.unixSeconds == 600)
+            #expect(stored == first.body)
+            let event = try JSONValue.parse(Array(payload.utf8))
+            #expect(event.object?["object"].map(keysSorted) == keysSorted(.object(session)))
+        }
+        #expect(found == 1)
+        let replay = try await f.call(.post, "/v1/payment_sessions", body: body, headers: headers)
+        #expect(replay.body == first.body)
+    }
+
+    @Test("the statement's time pattern prints what Timestamp prints, to the second, fractions dropped")
+    func rfc3339Pattern() async throws {
+        let f = try await CheckoutFixture()
+        let cases: [(String, String)] = [
+            ("2026-12-02 18:07:02+00", "2026-12-02T18:07:02Z"),
+            ("2020-01-01 23:59:59.999999+00", "2020-01-01T23:59:59Z"),
+            ("1999-12-31 23:59:59.5-05", "2000-01-01T04:59:59Z"),
+            ("2024-02-29 00:00:00.000001+00", "2024-02-29T00:00:00Z"),
+            ("2000-01-01 00:00:00+00", "2000-01-01T00:00:00Z"),
+            ("1970-01-01 00:00:00+00", "1970-01-01T00:00:00Z"),
+        ]
+        for (input, printed) in cases {
+            let rows = try await f.client.query(
+                "SELECT t, to_char(t AT TIME ZONE 'UTC', \(SessionStore.rfc3339Format)) FROM (SELECT \(input)::timestamptz AS t) v",
+                logger: CheckoutFixture.logger)
+            for try await (time, text) in rows.decode((Timestamp, String).self) {
+                #expect(text == printed, "\(input)")
+                #expect(time.rfc3339 == printed, "\(input)")
+            }
+        }
+    }
+
     @Test("rate limits per key: headers on every response, 429 with Retry-After past the limit")
     func rateLimits() async throws {
         var configuration = APIConfiguration()
@@ -261,5 +322,16 @@ struct MerchantAPITests {
         let openapi = try await f.call(.get, "/openapi.json", key: .some(nil))
         #expect(openapi.status == 200)
         #expect(openapi.json.string("openapi") == "3.1.0")
+    }
+}
+
+/// The same value with every object's members in key order (jsonb keeps its own order).
+func keysSorted(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .array(let values): return .array(values.map(keysSorted))
+    case .object(let object):
+        return .object(
+            JSONObject(members: object.members.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: keysSorted($0.value)) }))
+    default: return value
     }
 }

@@ -40,12 +40,12 @@ public struct SessionStore: Sendable {
 
     /// Stores a planned session: picks one offset free in every option (the amounts held decide
     /// races), and writes the session, its held amounts and options, `payment.created` and, when
-    /// the request carried an idempotency key, the response to replay, all in one transaction of
-    /// four statements (BEGIN, one insert of the session with its amounts and options, one of
-    /// the event with the response, COMMIT). The first attempt draws its offset without reading
-    /// what is taken (most prices have few open sessions); when one of its amounts is held
-    /// already, the transaction rolls back and each later attempt first reads the amounts taken
-    /// near the price. The answer is built from the values written, not read back.
+    /// the request carried an idempotency key, the response to replay, in one statement (so one
+    /// round trip and one implicit transaction: all of it or none). The first attempt draws its
+    /// offset without reading what is taken (most prices have few open sessions); when one of
+    /// its amounts is held already, the statement fails on the held amounts' key, writes
+    /// nothing, and each later attempt first reads the amounts taken near the price. The
+    /// answer is built from the values written, not read back.
     public func create(
         merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
     ) async throws -> PaymentSession {
@@ -55,51 +55,52 @@ public struct SessionStore: Sendable {
         // held amounts' primary key refuses the second, which then picks again.
         for attempt in 0..<Self.offsetAttempts {
             do {
-                return try await transaction { connection in
-                    let offset = try await pickOffset(plan: plan, readTaken: attempt > 0, on: connection)
-                    let (createdAt, expiresAt) = try await insert(
-                        id: id, merchantId: merchantId, livemode: livemode, plan: plan, offset: offset, clientSecret: clientSecret,
-                        on: connection)
-                    let session = plan.session(
-                        id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
-                        createdAt: createdAt, expiresAt: expiresAt)
-                    let text = json(session).serialized
-                    let payload = WebhookEnvelope.payload(serializedObject: text)
-                    let body = idempotency.map { _ in Data(text.utf8) }
-                    try await connection.query(
-                        """
-                        WITH event AS (
-                            INSERT INTO outbox_events (type, payload, merchant_id, livemode)
-                            VALUES (\(SessionEventType.created.rawValue), \(payload)::jsonb, \(merchantId), \(livemode))
-                        )
-                        UPDATE idempotency_keys SET status = 201, body = \(body)
-                        WHERE \(body)::bytea IS NOT NULL AND api_key_id = \(idempotency?.apiKeyId) AND key = \(idempotency?.key)
-                        """, logger: logger)
-                    return session
+                let offset: UInt64
+                if attempt == 0 {
+                    offset = try pickOffset(plan: plan, taken: nil)
+                } else {
+                    offset = try await pickOffsetReadingTaken(plan: plan)
                 }
+                return try await insert(
+                    id: id, merchantId: merchantId, livemode: livemode, plan: plan, offset: offset, clientSecret: clientSecret,
+                    idempotency: idempotency)
             } catch is OffsetTaken {
                 continue
             }
         }
-        throw RequestError(
-            .conflict, code: "amounts_exhausted",
-            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+        throw amountsExhausted
     }
 
     static let offsetAttempts = 5
 
+    /// `to_char`'s pattern for ``Timestamp/rfc3339`` (it truncates to the second, as the
+    /// timestamps' decoding does).
+    public static let rfc3339Format = #"YYYY-MM-DD"T"HH24:MI:SS"Z""#
+
     /// Another creation held one of the amounts first.
     struct OffsetTaken: Error {}
 
-    /// The amount due is `price + offset` in the session's scale for every option: with
-    /// `readTaken`, one read of the amounts held near the price, for every option at once, and
-    /// a free offset drawn at random among them; without, an offset drawn at random.
-    func pickOffset(plan: SessionPlan, readTaken: Bool, on connection: PostgresConnection) async throws -> UInt64 {
+    var amountsExhausted: RequestError {
+        RequestError(
+            .conflict, code: "amounts_exhausted",
+            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+    }
+
+    /// The amount due is `price + offset` in the session's scale for every option: a free offset
+    /// drawn at random among those not `taken`, or, without what is taken, drawn blind.
+    func pickOffset(plan: SessionPlan, taken: Set<UInt256>?) throws -> UInt64 {
         let allocator = AmountDueAllocator()
         var generator = SystemRandomNumberGenerator()
-        guard readTaken else { return UInt64.random(in: 1...allocator.maxOffset, using: &generator) }
+        guard let taken else { return UInt64.random(in: 1...allocator.maxOffset, using: &generator) }
+        if let offset = allocator.offset(price: plan.priceUnits, taken: taken, using: &generator) { return offset }
+        throw amountsExhausted
+    }
+
+    /// A free offset after one read of the amounts held near the price, for every option at once.
+    func pickOffsetReadingTaken(plan: SessionPlan) async throws -> UInt64 {
+        let allocator = AmountDueAllocator()
         let options = plan.options
-        let rows = try await connection.query(
+        let rows = try await client.query(
             """
             SELECT u.i, r.amount
             FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[], \(options.map(\.payTo))::text[],
@@ -114,56 +115,95 @@ public struct SessionStore: Sendable {
         for try await (position, due) in rows.decode((Int, UInt256).self) where (1...options.count).contains(position) {
             taken.insert(options[position - 1].scale.toSession(due))
         }
-        if let offset = allocator.offset(price: plan.priceUnits, taken: taken, using: &generator) { return offset }
-        throw RequestError(
-            .conflict, code: "amounts_exhausted",
-            "every amount due near this price is taken by open sessions to the same address; try again later or change the amount slightly")
+        return try pickOffset(plan: plan, taken: taken)
     }
 
-    /// One statement: the session, the amounts it holds and its options. Throws
-    /// ``OffsetTaken`` when another session holds one of the amounts (the caller's transaction
-    /// is then rolled back).
+    /// One statement: the session, the amounts it holds, its options, its `payment.created`
+    /// event and the response to replay. The session's JSON is built here with a random token
+    /// in place of each of its two times, which the statement replaces with the times it
+    /// stored, printed as the API prints them; the session returned carries the same times, so
+    /// the answer equals the stored response byte for byte. Throws ``OffsetTaken`` when
+    /// another session holds one of the amounts (the statement then wrote nothing).
     func insert(
         id: String, merchantId: String, livemode: Bool, plan: SessionPlan, offset: UInt64, clientSecret: String,
-        on connection: PostgresConnection
-    ) async throws -> (createdAt: Timestamp, expiresAt: Timestamp) {
+        idempotency: IdempotencyStore.Response?
+    ) async throws -> PaymentSession {
         let options = plan.options
         let amounts = options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString }
         let metadataJSON = JSONValue.object(
             JSONObject(members: plan.metadata.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) })
         ).serialized
-        let rows = try await connection.query(
-            """
-            WITH session AS (
-                INSERT INTO payment_sessions (id, merchant_id, livemode, amount, currency, scale, price_units, offset_units,
-                    description, metadata, success_url, cancel_url, client_secret, expires_at)
-                VALUES (\(id), \(merchantId), \(livemode), \(plan.amount), \(plan.currency), \(plan.scale), \(plan.priceUnits),
-                    \(Int64(offset)), \(plan.description), \(metadataJSON)::jsonb, \(plan.successURL), \(plan.cancelURL), \(clientSecret),
-                    now() + make_interval(secs => \(plan.expiresIn)))
-                RETURNING created_at, expires_at
-            ), held AS (
-                INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
-                SELECT u.network, u.token_address, u.pay_to, u.amount::numeric, \(id), 'amount_due'
-                FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[], \(options.map(\.payTo))::text[],
-                            \(amounts)::text[]) AS u(network, token_address, pay_to, amount)
-                ON CONFLICT DO NOTHING
-                RETURNING 1
-            ), stored_options AS (
-                INSERT INTO session_options (session_id, position, network, chain_id, token, token_address, decimals, pay_to, amount_due,
-                    confirmations)
-                SELECT \(id), u.position, u.network, u.chain_id, u.token, u.token_address, u.decimals, u.pay_to, u.amount_due::numeric,
-                    u.confirmations
-                FROM unnest(\(options.indices.map { Int32($0) })::int[], \(options.map(\.network))::text[],
-                            \(options.map { Int64(clamping: $0.chainId) })::bigint[], \(options.map(\.token))::text[],
-                            \(options.map(\.tokenAddress))::text[], \(options.map { Int32($0.decimals) })::int[],
-                            \(options.map(\.payTo))::text[], \(amounts)::text[], \(options.map { Int32($0.confirmations) })::int[])
-                     AS u(position, network, chain_id, token, token_address, decimals, pay_to, amount_due, confirmations)
-            )
-            SELECT created_at, expires_at, (SELECT count(*) FROM held) FROM session
-            """, logger: logger)
-        for try await (createdAt, expiresAt, held) in rows.decode((Timestamp, Timestamp, Int).self) {
-            guard held == options.count else { throw OffsetTaken() }
-            return (createdAt, expiresAt)
+        let created = "@created-\(ObjectID.make("t"))@"
+        let expires = "@expires-\(ObjectID.make("t"))@"
+        // The tokens with their quotes: the statement replaces these whole JSON strings.
+        let createdToken = JSONValue.string(created).serialized
+        let expiresToken = JSONValue.string(expires).serialized
+        let drafted = plan.session(
+            id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
+            createdAt: Timestamp(unixSeconds: 0), expiresAt: Timestamp(unixSeconds: 0))
+        guard case .object(var object) = json(drafted) else { preconditionFailure("a session's JSON is an object") }
+        object.replace("created_at", with: .string(created))
+        object.replace("expires_at", with: .string(expires))
+        let template = JSONValue.object(object).serialized
+        let payloadTemplate = WebhookEnvelope.payload(serializedObject: template)
+        do {
+            let rows = try await client.query(
+                """
+                WITH session AS (
+                    INSERT INTO payment_sessions (id, merchant_id, livemode, amount, currency, scale, price_units, offset_units,
+                        description, metadata, success_url, cancel_url, client_secret, expires_at)
+                    VALUES (\(id), \(merchantId), \(livemode), \(plan.amount), \(plan.currency), \(plan.scale), \(plan.priceUnits),
+                        \(Int64(offset)), \(plan.description), \(metadataJSON)::jsonb, \(plan.successURL), \(plan.cancelURL),
+                        \(clientSecret), now() + make_interval(secs => \(plan.expiresIn)))
+                    RETURNING created_at, expires_at
+                ), held AS (
+                    INSERT INTO reserved_amounts (network, token_address, pay_to, amount, session_id, kind)
+                    SELECT u.network, u.token_address, u.pay_to, u.amount::numeric, \(id), 'amount_due'
+                    FROM unnest(\(options.map(\.network))::text[], \(options.map(\.tokenAddress))::text[],
+                                \(options.map(\.payTo))::text[], \(amounts)::text[]) AS u(network, token_address, pay_to, amount)
+                    RETURNING 1
+                ), stored_options AS (
+                    INSERT INTO session_options (session_id, position, network, chain_id, token, token_address, decimals, pay_to,
+                        amount_due, confirmations)
+                    SELECT \(id), u.position, u.network, u.chain_id, u.token, u.token_address, u.decimals, u.pay_to,
+                        u.amount_due::numeric, u.confirmations
+                    FROM unnest(\(options.indices.map { Int32($0) })::int[], \(options.map(\.network))::text[],
+                                \(options.map { Int64(clamping: $0.chainId) })::bigint[], \(options.map(\.token))::text[],
+                                \(options.map(\.tokenAddress))::text[], \(options.map { Int32($0.decimals) })::int[],
+                                \(options.map(\.payTo))::text[], \(amounts)::text[], \(options.map { Int32($0.confirmations) })::int[])
+                         AS u(position, network, chain_id, token, token_address, decimals, pay_to, amount_due, confirmations)
+                ), times AS (
+                    SELECT created_at, expires_at,
+                        '"' || to_char(created_at AT TIME ZONE 'UTC', \(Self.rfc3339Format)) || '"' AS created_text,
+                        '"' || to_char(expires_at AT TIME ZONE 'UTC', \(Self.rfc3339Format)) || '"' AS expires_text
+                    FROM session
+                ), answer AS (
+                    SELECT created_at, expires_at,
+                        replace(replace(\(template), \(createdToken), created_text), \(expiresToken), expires_text) AS text,
+                        replace(replace(\(payloadTemplate), \(createdToken), created_text), \(expiresToken), expires_text) AS payload
+                    FROM times
+                ), event AS (
+                    INSERT INTO outbox_events (type, payload, merchant_id, livemode)
+                    SELECT \(SessionEventType.created.rawValue), payload::jsonb, \(merchantId), \(livemode)
+                    FROM answer
+                ), replay AS (
+                    UPDATE idempotency_keys SET status = 201, body = convert_to(answer.text, 'UTF8') FROM answer
+                    WHERE \(idempotency != nil) AND api_key_id = \(idempotency?.apiKeyId) AND key = \(idempotency?.key)
+                )
+                SELECT created_at, expires_at, (SELECT count(*) FROM held) FROM answer
+                """, logger: logger)
+            for try await (createdAt, expiresAt, held) in rows.decode((Timestamp, Timestamp, Int).self) {
+                guard held == options.count else {
+                    throw StoreError.corruptRow(table: "reserved_amounts", reason: "\(id) holds \(held) of \(options.count) amounts")
+                }
+                return plan.session(
+                    id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
+                    createdAt: createdAt, expiresAt: expiresAt)
+            }
+        } catch let error as PSQLError
+            where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "reserved_amounts_pkey"
+        {
+            throw OffsetTaken()
         }
         throw StoreError.corruptRow(table: "payment_sessions", reason: "\(id) was not inserted")
     }
