@@ -67,7 +67,14 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// The route the router matched, without slashes at either end.
     static func route(_ context: APIContext) -> String {
-        (context.endpointPath ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        trimmingSlashes(context.endpointPath ?? "")
+    }
+
+    /// `path` without `/` at either end.
+    static func trimmingSlashes(_ path: String) -> String {
+        let bytes = path.utf8
+        guard let first = bytes.firstIndex(where: { $0 != 0x2F }), let last = bytes.lastIndex(where: { $0 != 0x2F }) else { return "" }
+        return String(path[first...last])
     }
 
     func limitAnonymous(_ context: APIContext) async throws {

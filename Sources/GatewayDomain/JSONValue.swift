@@ -60,6 +60,31 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     static func writeString(_ text: String, to out: inout String) {
+        // Most strings (keys, ids, amounts, addresses, URLs) need no escape: one append.
+        if !mayNeedEscaping(text) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
+        writeEscaping(text, to: &out)
+    }
+
+    /// False when no byte of `text` can start something ``writeEscaping(_:to:)`` escapes: a
+    /// control character, DEL, `"`, `\\`, `<`, `>`, or the lead byte 0xE2 of U+2028 and U+2029
+    /// (and of other characters, which then take the slow path unchanged).
+    static func mayNeedEscaping(_ text: String) -> Bool {
+        for byte in text.utf8 {
+            switch byte {
+            case 0x00..<0x20, 0x22, 0x3C, 0x3E, 0x5C, 0x7F, 0xE2: return true
+            default: continue
+            }
+        }
+        return false
+    }
+
+    /// The string with every escape the API writes, scalar by scalar.
+    static func writeEscaping(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -28,9 +28,22 @@ public enum ObjectID {
 enum Base62 {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
+    /// `count` characters, each uniform over the 62: every byte of a 64-bit draw below 248
+    /// (4 × 62) gives one character (its value modulo 62); bytes from 248 up are dropped. So
+    /// about eight characters per draw of the generator (one system call for the system's)
+    /// instead of one.
     static func random<G: RandomNumberGenerator>(count: Int, using generator: inout G) -> String {
-        // Uniform choices: `random(in:)` rejects biased draws.
-        String(decoding: (0..<count).map { _ in alphabet[Int.random(in: 0..<62, using: &generator)] }, as: UTF8.self)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            var word = generator.next()
+            for _ in 0..<8 where bytes.count < count {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                if byte < 248 { bytes.append(alphabet[Int(byte % 62)]) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func isDigit(_ byte: UInt8) -> Bool {
