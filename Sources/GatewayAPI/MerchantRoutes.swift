@@ -69,7 +69,7 @@ struct MerchantRoutes {
         }
 
         // Payment sessions.
-        post(
+        postSerialized(
             v1, "payment_sessions", scope: .write,
             allowed: ["amount", "currency", "networks", "tokens", "description", "metadata", "expires_in", "success_url", "cancel_url"],
             storesResponse: true
@@ -85,11 +85,12 @@ struct MerchantRoutes {
                 expiresIn: try fields.int("expires_in"), successURL: try fields.string("success_url"),
                 cancelURL: try fields.string("cancel_url"))
             let plan = try SessionPlan.plan(request, livemode: key.livemode, available: merchant.payableNetworks(sessions.networks))
-            let session = try await sessions.create(
+            // The answer is the JSON the creation stored (its replay and its event's object).
+            let (_, json) = try await sessions.createAnswering(
                 merchantId: key.merchantId, livemode: key.livemode, plan: plan,
                 idempotency: context.idempotencyKey.map { IdempotencyStore.Response(apiKeyId: key.id, key: $0) })
             metrics?.add("gateway_sessions_created_total")
-            return (.created, sessions.json(session))
+            return (.created, Array(json.utf8))
         }
         v1.get("payment_sessions") { request, context in
             let key = try context.require(.read)
@@ -171,6 +172,8 @@ struct MerchantRoutes {
     // MARK: POST with idempotency
 
     typealias PostHandler = @Sendable (RequestFields, APIKey, APIContext) async throws -> (HTTPResponse.Status, JSONValue)
+    /// A handler that answers with JSON it already holds as bytes.
+    typealias SerializedPostHandler = @Sendable (RequestFields, APIKey, APIContext) async throws -> (HTTPResponse.Status, [UInt8])
 
     func post(
         _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>,
@@ -190,6 +193,19 @@ struct MerchantRoutes {
         _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>, bodyOptional: Bool = false,
         storesResponse: Bool = false, handler: @escaping PostHandler
     ) {
+        postSerialized(group, path, scope: scope, allowed: allowed, bodyOptional: bodyOptional, storesResponse: storesResponse) {
+            fields, key, context in
+            let (status, value) = try await handler(fields, key, context)
+            return (status, Array(value.serialized.utf8))
+        }
+    }
+
+    /// ``post(_:_:scope:allowed:bodyOptional:storesResponse:handler:)`` for a handler that
+    /// returns its JSON's bytes.
+    func postSerialized(
+        _ group: RouterGroup<APIContext>, _ path: RouterPath, scope: APIScope, allowed: Set<String>, bodyOptional: Bool = false,
+        storesResponse: Bool = false, handler: @escaping SerializedPostHandler
+    ) {
         group.post(path) { request, context in
             let key = try context.require(scope)
             var request = request
@@ -198,8 +214,7 @@ struct MerchantRoutes {
             @Sendable func run(_ context: APIContext) async throws -> (HTTPResponse.Status, [UInt8]) {
                 let fields = try RequestFields(
                     body: bodyOptional && body.readableBytes == 0 ? ByteBuffer(string: "{}") : body, allowed: allowed)
-                let (status, value) = try await handler(fields, key, context)
-                return (status, Array(value.serialized.utf8))
+                return try await handler(fields, key, context)
             }
             guard let idempotencyKey = request.headers[.idempotencyKey] else {
                 let (status, bytes) = try await run(context)

@@ -49,6 +49,15 @@ public struct SessionStore: Sendable {
     public func create(
         merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
     ) async throws -> PaymentSession {
+        try await createAnswering(merchantId: merchantId, livemode: livemode, plan: plan, idempotency: idempotency).session
+    }
+
+    /// ``create(merchantId:livemode:plan:idempotency:)``, with the session's JSON as the
+    /// statement stored it (the response to replay and the event's object): the API answers
+    /// with these bytes, so it builds the JSON once.
+    public func createAnswering(
+        merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
+    ) async throws -> (session: PaymentSession, json: String) {
         let id = ObjectID.make("ps")
         let clientSecret = ObjectID.make("cs")
         // Another creation may take the offset picked between the read and the insert; the
@@ -127,7 +136,7 @@ public struct SessionStore: Sendable {
     func insert(
         id: String, merchantId: String, livemode: Bool, plan: SessionPlan, offset: UInt64, clientSecret: String,
         idempotency: IdempotencyStore.Response?
-    ) async throws -> PaymentSession {
+    ) async throws -> (session: PaymentSession, json: String) {
         let options = plan.options
         let amounts = options.map { $0.amountDue(priceUnits: plan.priceUnits, offset: offset).decimalString }
         let metadataJSON = JSONValue.object(
@@ -190,15 +199,16 @@ public struct SessionStore: Sendable {
                     UPDATE idempotency_keys SET status = 201, body = convert_to(answer.text, 'UTF8') FROM answer
                     WHERE \(idempotency != nil) AND api_key_id = \(idempotency?.apiKeyId) AND key = \(idempotency?.key)
                 )
-                SELECT created_at, expires_at, (SELECT count(*) FROM held) FROM answer
+                SELECT created_at, expires_at, text, (SELECT count(*) FROM held) FROM answer
                 """, logger: logger)
-            for try await (createdAt, expiresAt, held) in rows.decode((Timestamp, Timestamp, Int).self) {
+            for try await (createdAt, expiresAt, text, held) in rows.decode((Timestamp, Timestamp, String, Int).self) {
                 guard held == options.count else {
                     throw StoreError.corruptRow(table: "reserved_amounts", reason: "\(id) holds \(held) of \(options.count) amounts")
                 }
-                return plan.session(
+                let session = plan.session(
                     id: id, merchantId: merchantId, livemode: livemode, offset: offset, clientSecret: clientSecret,
                     createdAt: createdAt, expiresAt: expiresAt)
+                return (session, text)
             }
         } catch let error as PSQLError
             where error.serverInfo?[.sqlState] == "23505" && error.serverInfo?[.constraintName] == "reserved_amounts_pkey"
