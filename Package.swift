@@ -76,6 +76,8 @@ let package = Package(
             dependencies: [
                 "ChainMonitor", "EthereumCore", "GatewayDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

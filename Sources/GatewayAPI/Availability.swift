@@ -1,4 +1,5 @@
 import GatewayDomain
+import GatewayStore
 import HTTPTypes
 import Hummingbird
 
@@ -48,7 +49,8 @@ struct AvailabilityMiddleware: RouterMiddleware {
             return try await withThrowingTaskGroup(of: Response?.self) { group in
                 group.addTask { try await handler.call(request, context) }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    // Called off with the group: what a cancelled sleep holds is released at once.
+                    try await cancellableSleep(for: timeout)
                     return nil
                 }
                 defer { group.cancelAll() }

@@ -46,6 +46,8 @@ public actor ChangeHub {
     struct Waiter {
         let topics: Set<ChangeTopic>
         let continuation: CheckedContinuation<Void, Never>
+        /// Ends the wait at its timeout; called off when a notice ends it first.
+        var timer: DeadlineTimer?
     }
 
     private var waiters: [UInt64: Waiter] = [:]
@@ -74,9 +76,8 @@ public actor ChangeHub {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 waiters[id] = Waiter(topics: topics, continuation: continuation)
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    await self?.resume(id)
+                waiters[id]?.timer = DeadlineTimer(after: timeout) { [weak self] in
+                    Task { await self?.resume(id) }
                 }
             }
         } onCancel: {
@@ -85,7 +86,9 @@ public actor ChangeHub {
     }
 
     private func resume(_ id: UInt64) {
-        waiters.removeValue(forKey: id)?.continuation.resume()
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiter.timer?.cancel()
+        waiter.continuation.resume()
     }
 
     /// Wakes the waiters of `topic`.

@@ -34,11 +34,8 @@ public func withDeadline<Result: Sendable>(
             let work = Task {
                 do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
             }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                if !Task.isCancelled { race.finish(.failure(DeadlineExceeded(limit: limit))) }
-            }
-            race.track([work, timer])
+            let timer = DeadlineTimer(after: limit) { race.finish(.failure(DeadlineExceeded(limit: limit))) }
+            race.track(work, timer: timer)
         }
     } onCancel: {
         race.finish(.failure(CancellationError()))
@@ -46,11 +43,12 @@ public func withDeadline<Result: Sendable>(
 }
 
 /// Who of the operation, the timer and a cancellation comes first: the first result resumes
-/// the caller, the others are dropped, and both tasks are cancelled.
+/// the caller, the others are dropped, the operation is cancelled and the timer called off.
 private final class DeadlineRace<Value: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Value, any Error>?
         var tasks: [Task<Void, Never>] = []
+        var timer: DeadlineTimer?
         var finished = false
     }
 
@@ -68,22 +66,31 @@ private final class DeadlineRace<Value: Sendable>: Sendable {
         return !cancelled
     }
 
-    func track(_ tasks: [Task<Void, Never>]) {
+    func track(_ work: Task<Void, Never>, timer: DeadlineTimer) {
         let finished = state.withLock { state -> Bool in
-            state.tasks += tasks
+            state.tasks.append(work)
+            state.timer = timer
             return state.finished
         }
-        if finished { for task in tasks { task.cancel() } }
+        if finished {
+            work.cancel()
+            timer.cancel()
+        }
     }
 
     func finish(_ result: Result<Value, any Error>) {
-        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<Value, any Error>?, [Task<Void, Never>]) in
-            if state.finished { return (nil, []) }
+        let (continuation, tasks, timer) = state.withLock {
+            state -> (CheckedContinuation<Value, any Error>?, [Task<Void, Never>], DeadlineTimer?) in
+            if state.finished { return (nil, [], nil) }
             state.finished = true
-            defer { state.continuation = nil }
-            return (state.continuation, state.tasks)
+            defer {
+                state.continuation = nil
+                state.timer = nil
+            }
+            return (state.continuation, state.tasks, state.timer)
         }
         for task in tasks { task.cancel() }
+        timer?.cancel()
         continuation?.resume(with: result)
     }
 }
