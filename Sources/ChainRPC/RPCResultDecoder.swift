@@ -48,24 +48,8 @@ public struct RPCResultDecoder<T: Sendable>: Sendable {
         return body.withUnsafeBufferPointer { buffer -> ByteOutcome in
             var reader = JSONReader(buffer)
             do throws(JSONReaderRefusal) {
-                try reader.beginObject()
-                var result: T? = nil
-                var decoded = false
-                var first = true
-                while let key = try reader.nextKey(&first) {
-                    if reader.matches(key, "result") {
-                        guard !decoded else { throw JSONReaderRefusal() }
-                        result = try read(&reader)
-                        decoded = true
-                    } else if reader.matches(key, "error") {
-                        // An error object is the Foundation way's to report.
-                        guard try reader.null() else { throw JSONReaderRefusal() }
-                    } else {
-                        try reader.skipValue(depth: 1)
-                    }
-                }
+                let (_, result) = try Self.envelope(&reader, depth: 1, readingId: false, read)
                 try reader.expectEnd()
-                guard decoded, let result else { return .refused }
                 return .decoded(result)
             } catch {
                 return .refused
@@ -75,6 +59,36 @@ public struct RPCResultDecoder<T: Sendable>: Sendable {
 }
 
 extension RPCResultDecoder {
+    /// One response object, `{` to `}`: its result, read by `read`, and its `id` when
+    /// `readingId` (otherwise the id is skipped like any other member). Refuses a repeated
+    /// `result` or `id`, a missing result, and an `error` that is not `null` (errors are the
+    /// Foundation way's to report). `depth` is how deep the object's members sit.
+    static func envelope(
+        _ reader: inout JSONReader, depth: Int, readingId: Bool, _ read: (inout JSONReader) throws(JSONReaderRefusal) -> T
+    ) throws(JSONReaderRefusal) -> (id: Int?, result: T) {
+        try reader.beginObject()
+        var id: Int? = nil
+        var result: T? = nil
+        var decoded = false
+        var first = true
+        while let key = try reader.nextKey(&first) {
+            if readingId, reader.matches(key, "id") {
+                guard id == nil else { throw JSONReaderRefusal() }
+                id = try reader.smallPositiveInteger()
+            } else if reader.matches(key, "result") {
+                guard !decoded else { throw JSONReaderRefusal() }
+                result = try read(&reader)
+                decoded = true
+            } else if reader.matches(key, "error") {
+                guard try reader.null() else { throw JSONReaderRefusal() }
+            } else {
+                try reader.skipValue(depth: depth)
+            }
+        }
+        guard decoded, let result else { throw JSONReaderRefusal() }
+        return (id, result)
+    }
+
     /// Decodes a whole batch answer from its bytes when it is exactly what an honest node
     /// sends for `count` calls numbered 1…`count`: a JSON array of objects, each with an `id`
     /// from that range (each once), a `result` the byte reader takes and no `error` (or a
@@ -91,28 +105,10 @@ extension RPCResultDecoder {
                 try reader.beginArray()
                 var firstElement = true
                 while try reader.nextElement(&firstElement) {
-                    try reader.beginObject()
-                    var id: Int? = nil
-                    var result: T? = nil
-                    var decoded = false
-                    var first = true
-                    while let key = try reader.nextKey(&first) {
-                        if reader.matches(key, "id") {
-                            guard id == nil else { throw JSONReaderRefusal() }
-                            id = try reader.smallPositiveInteger()
-                        } else if reader.matches(key, "result") {
-                            guard !decoded else { throw JSONReaderRefusal() }
-                            // The result sits one level deeper than in a single answer; the
-                            // decoders' depth only bounds nesting, which the fallback rechecks.
-                            result = try read(&reader)
-                            decoded = true
-                        } else if reader.matches(key, "error") {
-                            guard try reader.null() else { throw JSONReaderRefusal() }
-                        } else {
-                            try reader.skipValue(depth: 2)
-                        }
-                    }
-                    guard let id, (1...count).contains(id), results[id - 1] == nil, decoded, let result else {
+                    // The result sits one level deeper than in a single answer; the decoders'
+                    // depth only bounds nesting, which the fallback rechecks.
+                    let (id, result) = try Self.envelope(&reader, depth: 2, readingId: true, read)
+                    guard let id, (1...count).contains(id), results[id - 1] == nil else {
                         throw JSONReaderRefusal()
                     }
                     results[id - 1] = result
