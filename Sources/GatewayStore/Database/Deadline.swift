@@ -34,7 +34,10 @@ public func withDeadline<Result: Sendable>(
             let work = Task {
                 do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
             }
-            let timer = DeadlineTimer(after: limit) { race.finish(.failure(DeadlineExceeded(limit: limit))) }
+            // The time-out is declared from a task, as the work finishes in one: a starved
+            // cooperative pool delays both alike instead of failing calls that are done but
+            // not yet resumed.
+            let timer = DeadlineTimer(after: limit) { Task { race.finish(.failure(DeadlineExceeded(limit: limit))) } }
             race.track(work, timer: timer)
         }
     } onCancel: {
