@@ -21,25 +21,28 @@ extension ProviderPool {
         var blocks: [UInt64: RPCBlock?] = [:]
         var alone: [UInt64] = []
         // Up to ``batchesInFlight`` batches are out at once; each is tallied as it comes back.
-        let answered = await withTaskGroup(of: (chunk: [UInt64], votes: [[RPCBlock??]])?.self) { group in
+        let tallies = await withTaskGroup(of: (chunk: [UInt64], votes: [[RPCBlock??]]?).self) { group in
             var next = 0
             func send() {
                 let chunk = chunks[next]
                 next += 1
-                group.addTask { await self.votes(on: chunk, needed: needed) }
+                group.addTask { (chunk, await self.votes(on: chunk, needed: needed)) }
             }
             while next < min(Self.batchesInFlight, chunks.count) { send() }
-            var out: [(chunk: [UInt64], votes: [[RPCBlock??]])?] = []
+            var out: [(chunk: [UInt64], votes: [[RPCBlock??]]?)] = []
             for await tally in group {
                 out.append(tally)
                 if next < chunks.count { send() }
             }
             return out
         }
-        var tallied = Set<UInt64>()
-        for case (let chunk, let votes)? in answered {
+        for (chunk, votes) in tallies {
+            // Too few providers to ask: read alone.
+            guard let votes else {
+                alone += chunk
+                continue
+            }
             for (position, number) in chunk.enumerated() {
-                tallied.insert(number)
                 let ballots = votes.map { $0[position] }
                 if let first = ballots.first, let agreed = first, ballots.allSatisfy({ $0 == first }) {
                     blocks[number] = agreed
@@ -48,8 +51,6 @@ extension ProviderPool {
                 }
             }
         }
-        // Chunks with too few providers to ask are read alone.
-        alone += heights.filter { !tallied.contains($0) }
         for number in alone.sorted() {
             blocks[number] = try await quorumRead(.block(.number(number)), parse: RPCParse.block)
         }
@@ -62,7 +63,7 @@ extension ProviderPool {
     /// One batch of `chunk` to each of the `needed` healthiest providers: per provider, per
     /// height, the block it gave (`.some(nil)`: it has none), or nil where it failed, left the
     /// height out or answered another height. Nil when fewer than `needed` can be asked.
-    func votes(on chunk: [UInt64], needed: Int) async -> (chunk: [UInt64], votes: [[RPCBlock??]])? {
+    func votes(on chunk: [UInt64], needed: Int) async -> [[RPCBlock??]]? {
         let providers = Array(candidates().prefix(needed))
         guard providers.count == needed else { return nil }
         let calls = chunk.map { RPCCall.block(.number($0)) }
@@ -72,7 +73,7 @@ extension ProviderPool {
             for await (index, results) in group { out[index] = results }
             return out
         }
-        let votes = providers.map { index in
+        return providers.map { index in
             chunk.enumerated().map { position, number -> RPCBlock?? in
                 guard let results = answers[index], position < results.count, case .success(let block) = results[position],
                     block == nil || block?.number == number
@@ -80,7 +81,6 @@ extension ProviderPool {
                 return .some(block)
             }
         }
-        return (chunk, votes)
     }
 
     /// One batch to one provider, with its outcome recorded for health and metrics like a

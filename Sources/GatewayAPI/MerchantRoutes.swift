@@ -86,7 +86,7 @@ struct MerchantRoutes {
                 cancelURL: try fields.string("cancel_url"))
             let plan = try SessionPlan.plan(request, livemode: key.livemode, available: merchant.payableNetworks(sessions.networks))
             // The answer is the JSON the creation stored (its replay and its event's object).
-            let (_, json) = try await sessions.createAnswering(
+            let (_, json) = try await sessions.create(
                 merchantId: key.merchantId, livemode: key.livemode, plan: plan,
                 idempotency: context.idempotencyKey.map { IdempotencyStore.Response(apiKeyId: key.id, key: $0) })
             metrics?.add("gateway_sessions_created_total")

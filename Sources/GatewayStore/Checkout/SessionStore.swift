@@ -45,17 +45,10 @@ public struct SessionStore: Sendable {
     /// offset without reading what is taken (most prices have few open sessions); when one of
     /// its amounts is held already, the statement fails on the held amounts' key, writes
     /// nothing, and each later attempt first reads the amounts taken near the price. The
-    /// answer is built from the values written, not read back.
+    /// answer is built from the values written, not read back: the session, and its JSON as the
+    /// statement stored it (the response to replay and the event's object), which the API sends
+    /// as it is, so the JSON is built once.
     public func create(
-        merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
-    ) async throws -> PaymentSession {
-        try await createAnswering(merchantId: merchantId, livemode: livemode, plan: plan, idempotency: idempotency).session
-    }
-
-    /// ``create(merchantId:livemode:plan:idempotency:)``, with the session's JSON as the
-    /// statement stored it (the response to replay and the event's object): the API answers
-    /// with these bytes, so it builds the JSON once.
-    public func createAnswering(
         merchantId: String, livemode: Bool, plan: SessionPlan, idempotency: IdempotencyStore.Response? = nil
     ) async throws -> (session: PaymentSession, json: String) {
         let id = ObjectID.make("ps")

@@ -50,7 +50,7 @@ public func withDeadline<Result: Sendable>(
 private final class DeadlineRace<Value: Sendable>: Sendable {
     private struct State {
         var continuation: CheckedContinuation<Value, any Error>?
-        var tasks: [Task<Void, Never>] = []
+        var work: Task<Void, Never>?
         var timer: DeadlineTimer?
         var finished = false
     }
@@ -71,7 +71,7 @@ private final class DeadlineRace<Value: Sendable>: Sendable {
 
     func track(_ work: Task<Void, Never>, timer: DeadlineTimer) {
         let finished = state.withLock { state -> Bool in
-            state.tasks.append(work)
+            state.work = work
             state.timer = timer
             return state.finished
         }
@@ -82,17 +82,18 @@ private final class DeadlineRace<Value: Sendable>: Sendable {
     }
 
     func finish(_ result: Result<Value, any Error>) {
-        let (continuation, tasks, timer) = state.withLock {
-            state -> (CheckedContinuation<Value, any Error>?, [Task<Void, Never>], DeadlineTimer?) in
-            if state.finished { return (nil, [], nil) }
+        let (continuation, work, timer) = state.withLock {
+            state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?, DeadlineTimer?) in
+            if state.finished { return (nil, nil, nil) }
             state.finished = true
             defer {
                 state.continuation = nil
+                state.work = nil
                 state.timer = nil
             }
-            return (state.continuation, state.tasks, state.timer)
+            return (state.continuation, state.work, state.timer)
         }
-        for task in tasks { task.cancel() }
+        work?.cancel()
         timer?.cancel()
         continuation?.resume(with: result)
     }
