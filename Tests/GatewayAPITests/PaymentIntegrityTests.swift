@@ -53,6 +53,33 @@ import Testing
         #expect(listed["claims"]?.array?.first?.object?["signed"]?.boolValue == true)
     }
 
+    @Test(
+        "a stranger who reports a transaction first does not keep its sender's signed claim out: the payment binds to the sender's session")
+    func reportedFirstByAStranger() async throws {
+        let f = try await CheckoutFixture(confirmations: 2)
+        let customer = try await f.createSession()
+        let stranger = try await f.createSession(#"{"amount":"1.00","currency":"USDC"}"#)
+        // An amount no session holds (short by an exchange's fee): only a signed claim can bind it.
+        let tx = try await f.pay(customer.options[0], amount: UInt256(12_400_000), from: 4)
+        // Seen in the mempool: reported for the stranger's own session, unsigned and signed by the stranger.
+        #expect(try await f.claim(stranger, tx: tx).status == 202)
+        #expect(try await f.claim(stranger, tx: tx, signedBy: 5).status == 202)
+        let signed = try await f.claim(customer, tx: tx, signedBy: 4)
+        #expect(signed.status == 202, "\(signed.body)")
+        #expect(signed.json.string("status") == "pending_verification")
+        try await f.sync()
+        let paid = try await f.session(customer.id)
+        #expect(paid.payments.map { $0.string("tx_hash") } == [tx.hex])
+        #expect(paid.payments.first?.string("amount") == AmountText.format(UInt256(12_400_000), scale: 6))
+        #expect(try await f.session(stranger.id).payments.isEmpty)
+        // Reported again once bound: the customer's report says so, the stranger's binds nothing.
+        #expect(try await f.claim(customer, tx: tx, signedBy: 4).json.string("status") == "matched")
+        #expect(try await f.claim(stranger, tx: tx, signedBy: 5).json.string("status") == "pending_verification")
+        try await f.sync()
+        #expect(try await f.session(stranger.id).payments.isEmpty)
+        #expect(try await f.session(customer.id).payments.count == 1)
+    }
+
     @Test("a remainder equal to another session's amount due is held apart: each top-up pays its own session")
     func remainderCollision() async throws {
         let f = try await CheckoutFixture(confirmations: 2)

@@ -26,7 +26,7 @@ import Testing
                         "0001_monitor", "0002_checkout", "0003_webhooks", "0004_transfer_changes", "0005_payment_integrity",
                         "0006_refunds", "0007_change_notices", "0008_credential_notices", "0009_refund_notices", "0010_merchant_time_zone",
                         "0011_console", "0012_balance_history", "0013_notify_only_on_rows",
-                        "0014_refund_sender_leases",
+                        "0014_refund_sender_leases", "0015_claims_per_session",
                     ])
                 #expect(first.current == Migration.bundled.last?.version)
 

@@ -107,21 +107,13 @@ extension SessionStore {
             guard session.options.contains(where: { $0.network == network }) else {
                 throw RequestError(code: "network_invalid", param: "network", "this session is not paid on \(network)")
             }
-            let recorded = try await connection.query(
+            // One report per checkout and transaction: a stranger's report of the same
+            // transaction for another checkout does not keep this one out.
+            try await connection.query(
                 """
-                WITH added AS (
-                    INSERT INTO checkout_claims (session_id, network, tx_hash, signer) VALUES (\(sessionId), \(network), \(txHash), \(signer))
-                    ON CONFLICT (network, tx_hash) DO UPDATE SET signer = coalesce(checkout_claims.signer, EXCLUDED.signer)
-                    WHERE checkout_claims.session_id = EXCLUDED.session_id
-                    RETURNING session_id
-                )
-                SELECT session_id FROM added
-                UNION ALL SELECT session_id FROM checkout_claims WHERE network = \(network) AND tx_hash = \(txHash)
+                INSERT INTO checkout_claims (session_id, network, tx_hash, signer) VALUES (\(sessionId), \(network), \(txHash), \(signer))
+                ON CONFLICT (network, tx_hash, session_id) DO UPDATE SET signer = coalesce(checkout_claims.signer, EXCLUDED.signer)
                 """, logger: logger)
-            guard try await recorded.decode(String.self).all().first == sessionId else {
-                throw RequestError(
-                    .conflict, code: "transaction_claimed", param: "tx_hash", "that transaction was reported for another checkout")
-            }
             if session.payments.contains(where: { $0.transfer.transactionHash == txHash && $0.transfer.state != .removed }) {
                 return .matched
             }

@@ -48,7 +48,8 @@ extension SessionStore {
 
     /// Locks and loads, in one statement, the sessions that `bound` names and every session a
     /// transfer in `unbound` might pay: those holding its exact amount for its network, token and
-    /// address, and those that claimed its transaction.
+    /// address, and those whose claim of its transaction its sender signed (no other claim can
+    /// bind it, so strangers' reports of a transaction never widen the set locked).
     public func lockCandidates(bound: [String], unbound: [ChainTransfer], on connection: PostgresConnection) async throws
         -> [PaymentSession]
     {
@@ -56,10 +57,13 @@ extension SessionStore {
         let rows = try await connection.query(
             """
             SELECT \(unescaped: SessionRows.columns) FROM payment_sessions s
-            WHERE s.id = ANY(\(bound)::text[]) OR s.id IN (
+            WHERE s.id IN (
+                SELECT unnest(\(bound)::text[])
+                UNION
                 SELECT c.session_id FROM checkout_claims c
-                JOIN unnest(\(unbound.map(\.network))::text[], \(unbound.map(\.transactionHash))::text[]) AS u(network, tx_hash)
-                  ON c.network = u.network AND c.tx_hash = u.tx_hash
+                JOIN unnest(\(unbound.map(\.network))::text[], \(unbound.map(\.transactionHash))::text[], \(unbound.map(\.from))::text[])
+                  AS u(network, tx_hash, from_address)
+                  ON c.network = u.network AND c.tx_hash = u.tx_hash AND c.signer = u.from_address
                 UNION
                 SELECT r.session_id FROM reserved_amounts r
                 JOIN unnest(\(unbound.map(\.network))::text[], \(unbound.map(\.token))::text[], \(unbound.map(\.to))::text[],

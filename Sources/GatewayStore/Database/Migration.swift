@@ -57,6 +57,7 @@ public struct Migration: Sendable, Hashable, CustomStringConvertible {
             ("0012_balance_history.sql", PackageResources._012_balance_history_sql),
             ("0013_notify_only_on_rows.sql", PackageResources._013_notify_only_on_rows_sql),
             ("0014_refund_sender_leases.sql", PackageResources._014_refund_sender_leases_sql),
+            ("0015_claims_per_session.sql", PackageResources._015_claims_per_session_sql),
         ]
         do {
             return try files.map { name, bytes throws(MigrationError) in
