@@ -1,26 +1,10 @@
 import ChainRPC
 import EthereumCore
 import Foundation
+import TestSupport
 import Testing
 
 // MARK: Seeded hostile answers
-
-/// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
-/// OOPSLA 2014): every run of the suite sees the same answers, and a failing case can be
-/// replayed from its seed.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Makes the answers a broken or hostile provider gives: random JSON, huge and negative
 /// numbers, wrong types, truncated and oversized bodies, wrong ids, batches where a single

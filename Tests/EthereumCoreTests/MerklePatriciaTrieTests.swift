@@ -124,7 +124,7 @@ struct DerivedTrieCase: CustomTestStringConvertible, Sendable {
     /// The root depends on the contents only: building from any insertion order, with
     /// detours through keys inserted then deleted, gives the same root.
     @Test func insertionOrderDoesNotMatter() {
-        var rng = SplitMix(state: 7)
+        var rng = SeededGenerator(seed: 7)
         // Short keys over a small alphabet: many share prefixes, and some are prefixes of others.
         let keys: [[UInt8]] = (0..<200).map { _ in
             (0..<Int.random(in: 0...6, using: &rng)).map { _ in UInt8.random(in: 0...3, using: &rng) }
@@ -157,17 +157,5 @@ struct DerivedTrieCase: CustomTestStringConvertible, Sendable {
         var extra = base
         extra[[0xff]] = [1]
         #expect(MerklePatriciaTrie.root(of: extra) != root)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so that shuffled cases repeat run to run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

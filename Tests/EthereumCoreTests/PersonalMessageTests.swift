@@ -1,4 +1,5 @@
 import EthereumCore
+import TestSupport
 import Testing
 
 /// A message used in the personal_sign cases.
@@ -219,7 +220,7 @@ struct PersonalSignCase: CustomTestStringConvertible, Sendable {
 
     /// Keys and messages drawn at random sign and recover to the key's own address.
     @Test func signAndRecoverRoundTrip() throws {
-        var rng = SplitMix(state: 191)
+        var rng = SeededGenerator(seed: 191)
         for _ in 0..<200 {
             let key = PrivateKey.random()
             let message = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
