@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "Support"))
 sys.path.insert(0, str(ROOT / "Tests" / "Devchain"))
 
-from gateway_server import GatewayServer  # noqa: E402
+from gateway_server import GatewayServer, psql  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 # Share of each kind of request, out of 100.
@@ -196,6 +196,11 @@ def block_to_webhook(gateway: GatewayServer, receiver: WebhookReceiver, paid: Li
         arrivals.setdefault(key, received.arrived_at)
     rpc = gateway.chain.rpc
     out: Dict[str, List[float]] = {"confirming": [], "completed": [], "missing": []}
+    # Where the time to payment.completed goes, from the rows' own times: the monitor records
+    # the confirmation, the matcher writes the event, the dispatcher fans it out, the worker
+    # sends it, and the receiver answers.
+    recorded = hop_times(gateway, [payment["session"] for payment in paid])
+    hops: Dict[str, List[float]] = {name: [] for name in HOPS}
     for payment in paid:
         receipt = rpc("eth_getTransactionReceipt", payment["tx"])
         if not receipt:
@@ -211,6 +216,36 @@ def block_to_webhook(gateway: GatewayServer, receiver: WebhookReceiver, paid: Li
                 out["missing"].append(f"{payment['session']} {kind}")
                 continue
             out[kind].append(arrived - float(wall))
+            rows = recorded.get(payment["session"])
+            if kind == "completed" and rows and None not in rows:
+                points = [float(wall), *rows, arrived]
+                for name, start, end in zip(HOPS, points, points[1:]):
+                    hops[name].append(end - start)
+    out.update({f"hop {name}": values for name, values in hops.items()})
+    return out
+
+
+HOPS = ["monitor", "matcher", "dispatch", "worker", "receiver"]
+
+
+def hop_times(gateway: GatewayServer, sessions: List[str]) -> Dict[str, tuple]:
+    """Per session: when its payment's confirmation was recorded, its payment.completed event
+    written, its delivery queued and first attempted (Unix seconds)."""
+    if not sessions:
+        return {}
+    ids = ",".join(f"'{sid}'" for sid in sessions)
+    text = psql(gateway.database_url, f"""
+        SELECT e.payload->'object'->>'id',
+               (SELECT extract(epoch FROM max(t.confirmed_at)) FROM session_payments p JOIN chain_transfers t ON t.id = p.transfer_id
+                 WHERE p.session_id = e.payload->'object'->>'id'),
+               extract(epoch FROM e.created_at), extract(epoch FROM d.created_at),
+               (SELECT extract(epoch FROM min(a.attempted_at)) FROM webhook_attempts a WHERE a.delivery_id = d.id)
+        FROM outbox_events e LEFT JOIN webhook_deliveries d ON d.event_id = e.id
+        WHERE e.type = 'payment.completed' AND e.payload->'object'->>'id' IN ({ids})""")
+    out: Dict[str, tuple] = {}
+    for line in text.splitlines():
+        sid, *values = line.split("|")
+        out[sid] = tuple(float(value) if value else None for value in values)
     return out
 
 
@@ -321,6 +356,10 @@ def main() -> int:
         if values:
             print(f"block to payment.{kind} 2xx under load: p50 {percentile(values, 0.5) * 1000:.0f} ms, "
                   f"p99 {percentile(values, 0.99) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms ({len(values)} of {paid})")
+    breakdown = [(name, latency.get(f"hop {name}", [])) for name in HOPS]
+    if any(values for _, values in breakdown):
+        print("  of which, p50 / p99 ms: " + ", ".join(
+            f"{name} {percentile(values, 0.5) * 1000:.0f} / {percentile(values, 0.99) * 1000:.0f}" for name, values in breakdown if values))
     if latency["missing"]:
         print(f"missing webhooks: {latency['missing'][:10]}")
     if payer.failures:

@@ -22,8 +22,9 @@ public struct APIConfiguration: Sendable {
     public var eventStreamsTotal = 1_000
     /// How often an event stream refreshes when no change notice arrives (a safety net).
     public var eventPollInterval: Duration = .seconds(5)
-    /// Comment lines that keep idle event streams open through proxies.
-    public var keepAliveInterval: Duration = .seconds(15)
+    /// Comment lines that keep idle event streams open through proxies, and find out that a
+    /// client has gone (the write fails) so that its stream's slot is given back.
+    public var keepAliveInterval: Duration = .seconds(2)
     /// A request that has no answer by then gets 503 (its work is cancelled).
     public var requestTimeout: Duration = .seconds(10)
     /// Requests worked on at once (probes and metrics aside); beyond, 503 `overloaded` at once

@@ -46,6 +46,8 @@ struct CheckoutRoutes {
         }
         router.get("checkout/:id/events") { _, context in
             let id = try context.parameters.require("id")
+            // Taken before the first read: a change committed after it wakes the stream.
+            let firstMark = await changes?.mark() ?? 0
             guard let (first, _) = try await sessions.publicSession(id: id) else { throw APIError.notFound("checkout \(id)") }
             guard await streams.open(id) else {
                 var error = APIError(
@@ -68,19 +70,18 @@ struct CheckoutRoutes {
                 status: .ok, headers: headers,
                 body: .init { writer in
                     // Woken by change notices for this session (and, while a payment is gaining
-                    // confirmations, its network's new blocks: EventStreams.topics); ends when the
-                    // session ends, the client goes away (the next write fails) or the server shuts
-                    // down. The page's EventSource reconnects.
+                    // confirmations, its network's new blocks: EventStreams.topics), when it reads
+                    // the session again; ends when the session ends, the client goes away or the
+                    // server shuts down. The page's EventSource reconnects. A client that left is
+                    // found by the next keep-alive write failing, so its slot is free again within
+                    // two keep-alive intervals, without reading the session meanwhile.
                     do {
+                        var session = first
+                        var mark = firstMark
+                        var readAt = ContinuousClock.now
                         var last = ""
                         var quiet = ContinuousClock.now
-                        var current: PaymentSession? = first
                         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                            let mark = await changes?.mark() ?? 0
-                            if current == nil { current = try await sessions.publicSession(id: id)?.0 }
-                            guard let session = current else { break }
-                            current = nil
-                            let topics = EventStreams.topics(session)
                             let data = CheckoutPage.eventJSON(session).serialized
                             if data != last {
                                 try await writer.write(ByteBuffer(string: "event: session\ndata: \(data)\n\n"))
@@ -91,11 +92,19 @@ struct CheckoutRoutes {
                                 quiet = .now
                             }
                             if EventStreams.isFinal(session) { break }
+                            let topics = EventStreams.topics(session)
                             let wait = min(configuration.eventPollInterval, configuration.keepAliveInterval)
                             if let changes {
                                 await changes.wait(for: topics, after: mark, timeout: wait)
                             } else {
                                 try await Task.sleep(for: wait)
+                            }
+                            let noticed = await changes?.changed(topics, after: mark) ?? true
+                            if noticed || ContinuousClock.now - readAt >= configuration.eventPollInterval {
+                                mark = await changes?.mark() ?? 0
+                                guard let next = try await sessions.publicSession(id: id)?.0 else { break }
+                                session = next
+                                readAt = .now
                             }
                         }
                         try await writer.finish(nil)

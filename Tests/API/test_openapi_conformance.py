@@ -454,6 +454,42 @@ def test_checkout_events(api, gateway, document) -> None:
     api.error("GET", "/checkout/ps_doesnotexist000/events", auth=False, expect=404, type="invalid_request_error")
 
 
+def open_stream(gateway, path: str):
+    """An event stream read to its first event (left open), or the refusal's status."""
+    connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=20)
+    connection.request("GET", path, headers={"Accept": "text/event-stream"})
+    response = connection.getresponse()
+    if response.status != 200:
+        connection.close()
+        return response.status, None
+    text = ""
+    while not parse_events(text):
+        line = response.readline().decode()
+        assert line, "the event stream ended"
+        text += line
+    return 200, connection
+
+
+def test_a_stream_whose_client_left_gives_its_place_back(api, gateway) -> None:
+    # Customers who close the page leave streams behind: each held one of the session's five
+    # places until a write failed, and with a keep-alive every 15 s that took about 30 s.
+    session = create(api, amount="8.25")
+    path = f"/checkout/{session['id']}/events"
+    streams = [open_stream(gateway, path) for _ in range(5)]
+    assert [status for status, _ in streams] == [200] * 5
+    assert open_stream(gateway, path)[0] == 429
+    for _, connection in streams:
+        connection.close()
+    # Two keep-alive intervals (2 s each) find every one of them gone.
+    deadline = time.monotonic() + 12
+    status = 429
+    while status == 429 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status, connection = open_stream(gateway, path)
+    assert status == 200, "no place was given back"
+    connection.close()
+
+
 # ---------------------------------------------------------------------------- API keys
 
 

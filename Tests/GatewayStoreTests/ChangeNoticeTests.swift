@@ -34,6 +34,32 @@ import Testing
         #expect(await hub.lastChange(of: .outbox) ?? 0 > sentinel)
     }
 
+    @Test func everySessionsNoticeIsRememberedOnlyUpToABoundAndAForgottenOneStillWakes() async throws {
+        let hub = ChangeHub(retainedTopics: 8)
+        let old = await hub.mark()
+        await hub.publish(.credentials)
+        let afterCredentials = await hub.mark()
+        // Twenty sessions change: no more than 8 topics are kept (the ninth halves them: 21
+        // notices leave the last 4 kept at the 19th and the two after).
+        for index in 0..<20 { await hub.publish(.session("ps_\(index)")) }
+        #expect(await hub.rememberedTopics == 6)
+        // The newest are exact: a mark taken after a session's notice sees no change of it.
+        let recent = await hub.mark()
+        #expect(await hub.changed([.session("ps_19")], after: old))
+        #expect(!(await hub.changed([.session("ps_19")], after: recent)))
+        #expect(!(await hub.changed([.session("ps_0")], after: recent)))
+        // Forgotten topics count as changed for marks older than what was forgotten, never for newer ones.
+        #expect(await hub.changed([.credentials], after: afterCredentials), "forgotten: woken once for nothing")
+        #expect(await hub.changed([.session("ps_0")], after: old))
+        #expect(await hub.changed([.session("never")], after: old))
+        #expect(!(await hub.changed([.session("never")], after: recent)))
+        // A wait on a forgotten topic with an old mark returns at once; with a new one it times out.
+        await hub.wait(for: [.credentials], after: old, timeout: .seconds(3600))
+        let started = ContinuousClock.now
+        await hub.wait(for: [.credentials], after: recent, timeout: .milliseconds(50))
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+    }
+
     func waitUntil(_ condition: () async -> Bool) async throws {
         for _ in 0..<300 where !(await condition()) { try await Task.sleep(for: .milliseconds(50)) }
     }

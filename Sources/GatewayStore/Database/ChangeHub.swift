@@ -55,22 +55,33 @@ public actor ChangeHub {
     /// Moves on with every notice; the last value seen for each topic.
     private var sequence: UInt64 = 0
     private var lastNotice: [ChangeTopic: UInt64] = [:]
+    /// Notices up to this one may have been forgotten: every session's notice adds a topic, so
+    /// the oldest are dropped once ``retainedTopics`` are kept, and a topic without an entry
+    /// counts as changed at this point (a waiter whose mark is older wakes once for nothing).
+    private var forgottenUpTo: UInt64 = 0
+    /// Topics remembered at most; memory stays bounded however many sessions change.
+    let retainedTopics: Int
     /// Bumped when the listener (re)connects: notices may have been missed.
     private var resetAt: UInt64 = 0
     /// Whether a listener is connected: only then do notices arrive, and only then may reads be
     /// cached (``CachedReads``).
     private var listening = false
 
-    public init() {}
+    public init(retainedTopics: Int = 4_096) { self.retainedTopics = max(2, retainedTopics) }
 
     /// A mark to pass to ``wait(for:after:timeout:)``: take it before reading, so that a change
     /// committed while reading is not missed.
     public func mark() -> UInt64 { sequence }
 
+    /// Whether a notice for one of `topics` arrived after `mark` (or everyone was woken since).
+    public func changed(_ topics: Set<ChangeTopic>, after mark: UInt64) -> Bool {
+        resetAt > mark || topics.contains(where: { (lastNotice[$0] ?? forgottenUpTo) > mark })
+    }
+
     /// Returns when a notice for one of `topics` arrived after `mark`, at once if one already
     /// has, or after `timeout`.
     public func wait(for topics: Set<ChangeTopic>, after mark: UInt64, timeout: Duration) async {
-        if resetAt > mark || topics.contains(where: { (lastNotice[$0] ?? 0) > mark }) { return }
+        if changed(topics, after: mark) { return }
         let id = nextWaiter
         nextWaiter += 1
         await withTaskCancellationHandler {
@@ -95,13 +106,22 @@ public actor ChangeHub {
     public func publish(_ topic: ChangeTopic) {
         sequence += 1
         lastNotice[topic] = sequence
+        if lastNotice.count > retainedTopics {
+            // Keeps the newest half: each has a notice of its own above the floor.
+            let floor = sequence - UInt64(retainedTopics / 2)
+            lastNotice = lastNotice.filter { $0.value > floor }
+            forgottenUpTo = floor
+        }
         for (id, waiter) in waiters where waiter.topics.contains(topic) { resume(id) }
     }
+
+    /// Topics remembered now (at most ``retainedTopics``).
+    public var rememberedTopics: Int { lastNotice.count }
 
     /// The sequence number of the last notice of `topic` (or of the last reconnection, when
     /// notices may have been missed); nil while no listener is connected.
     public func lastChange(of topic: ChangeTopic) -> UInt64? {
-        listening ? max(lastNotice[topic] ?? 0, resetAt) : nil
+        listening ? max(lastNotice[topic] ?? forgottenUpTo, resetAt) : nil
     }
 
     func setListening(_ value: Bool) {
