@@ -29,7 +29,7 @@ public struct APIConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(10)
     /// Requests worked on at once (probes and metrics aside); beyond, 503 `overloaded` at once
     /// (``AdmissionGate``). 0 means no bound.
-    public var maxInFlight = 64
+    public var maxInFlight = 128
     /// Webhook endpoints per merchant and mode.
     public var maxWebhookEndpoints = 16
     /// The console's session cookie carries `Secure` (set when the public URL is https).

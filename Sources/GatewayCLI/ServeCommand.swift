@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Checkout transaction reports per minute and session (0: no limit).") var rateLimitClaims = 10
     @Option(help: "Console sign-in attempts per minute and client address (0: no limit).") var rateLimitConsoleLogin = 10
     @Option(help: "Console sign-in attempts per minute and account (0: no limit).") var rateLimitConsoleAccount = 5
-    @Option(help: "Requests worked on at once; beyond, 503 with Retry-After: 1 (0: no bound).") var maxInFlight = 64
+    @Option(help: "Requests worked on at once; beyond, 503 with Retry-After: 1 (0: no bound).") var maxInFlight = 128
     @Option(help: "Seconds after a session ends during which later payments are still matched.") var lateWindow = 86_400
     @Option(help: "Database connections of the API (requests, health, operator reads).") var databasePoolSize = 20
     @Option(

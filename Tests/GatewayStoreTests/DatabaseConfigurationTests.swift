@@ -23,6 +23,26 @@ import Testing
         #expect(client.options.connectTimeout == .seconds(7))
     }
 
+    @Test func poolSettingsReachTheClient() throws {
+        let config = try DatabaseConfiguration(url: "postgres://gateway@db.example.com/payments")
+        var pool = DatabasePoolSettings()
+        pool.maximumConnections = 12
+        let defaults = config.clientConfiguration(pool: pool)
+        #expect(defaults.options.maximumConnections == 12)
+        // Connections on demand (a minimum trips PostgresNIO's pool after an outage), with
+        // short timers: each one's memory is held until it would have fired.
+        #expect(defaults.options.minimumConnections == 0)
+        #expect(defaults.options.connectionIdleTimeout == .seconds(15))
+        #expect(defaults.options.keepAliveBehavior?.frequency == .seconds(10))
+        pool.idleTimeout = .seconds(30)
+        pool.keepAliveInterval = .seconds(4)
+        let set = config.clientConfiguration(pool: pool)
+        #expect(set.options.connectionIdleTimeout == .seconds(30))
+        #expect(set.options.keepAliveBehavior?.frequency == .seconds(4))
+        let statementTimeout = set.options.additionalStartupParameters.first { $0.0 == "statement_timeout" }?.1
+        #expect(statementTimeout == "15000")
+    }
+
     @Test func defaultsAndForms() throws {
         let plain = try DatabaseConfiguration(url: "postgresql://postgres@127.0.0.1/gateway")
         #expect(plain.port == 5432)

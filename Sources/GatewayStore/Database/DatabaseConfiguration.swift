@@ -167,6 +167,8 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
         if let applicationName { configuration.options.additionalStartupParameters.append(("application_name", applicationName)) }
         configuration.options.connectTimeout = connectTimeout.map { .seconds($0) } ?? pool.connectTimeout
         configuration.options.maximumConnections = pool.maximumConnections
+        configuration.options.connectionIdleTimeout = pool.idleTimeout
+        configuration.options.keepAliveBehavior = .init(frequency: pool.keepAliveInterval)
         configuration.options.additionalStartupParameters += pool.sessionParameters
         return configuration
     }
